@@ -1,0 +1,158 @@
+"""The `rxalign` command line: one subcommand per stage, each a thin shell over its recipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+
+from rxalign import ui
+from rxalign.config import PretrainConfig, bundled_config_path, load_config
+from rxalign.errors import UserError
+
+DISCLAIMER = "Research and education software, NOT for clinical use: never act on its outputs for a patient."
+
+app = typer.Typer(
+    name="rxalign",
+    help=f"Alignment pipeline for safety-critical domains: pretrain, SFT, reward models, PPO, DPO, evaluation.\n\n{DISCLAIMER}",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+STAGES: dict[str, type[BaseModel]] = {"pretrain": PretrainConfig}
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="YAML run config; unknown keys and wrong types are rejected. Default: the bundled config of this stage (see `rxalign config STAGE`).",
+    ),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="Override one config key with a dotted path, e.g. --set train.lr=3e-4; repeatable; values are parsed as YAML.",
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Run directory (overrides the config's `out`). Refused if it holds another run, unless --resume.",
+    ),
+]
+ResumeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Continue the run in --out from its newest checkpoint; the config must be unchanged. Starts fresh if there is no checkpoint yet.",
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="No progress bar or info lines (for scripts); warnings and errors still print."
+    ),
+]
+
+
+def _load(stage: str, config: Path | None, overrides: list[str] | None, out: Path | None) -> Any:
+    overrides = list(overrides or [])
+    if out is not None:
+        overrides.append(f"out={out}")
+    return load_config(STAGES[stage], config, overrides, stage=stage)
+
+
+@app.command()
+def pretrain(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = None,
+    resume: ResumeOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Stage 1: train a causal LM on a domain corpus (packed sequences, held-out documents).
+
+    With no arguments: a new `tiny` Llama model and a byte-level BPE tokenizer on the bundled corpus,
+    into runs/pretrain. Prints train/validation loss and perplexity beside the uniform baseline ln(vocab).
+    """
+    from rxalign.stages import pretrain as recipe
+
+    ui.set_quiet(quiet)
+    cfg = _load("pretrain", config, set_, out)
+    summary = recipe.run(cfg, resume=resume)
+    if not quiet:
+        ui.console.print(
+            f"[bold green]done[/bold green] {cfg.out}/final · val loss {summary['val_loss']:.3f} "
+            f"(ln V = {summary['ln_vocab']:.3f}, {summary['val_loss_below_ln_vocab']:.2f} nats below) · "
+            f"ppl {summary['val_ppl']:.2f} · {summary['train_seconds']:.0f}s training"
+        )
+
+
+@app.command("config")
+def show_config(stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(STAGES)}.")]) -> None:
+    """Print a stage's bundled default config, each key with its meaning, as YAML to start your own from."""
+    if stage not in STAGES:
+        raise UserError(f"config: unknown stage {stage!r} (expected one of: {', '.join(STAGES)})")
+    cfg = load_config(STAGES[stage], bundled_config_path(stage), stage=stage)
+    typer.echo(f"# rxalign {stage} config (defaults); every key below may be set in YAML or with --set.")
+    typer.echo(_commented_yaml(cfg))
+
+
+def _commented_yaml(model: BaseModel, indent: int = 0) -> str:
+    lines = []
+    pad = " " * indent
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            lines.append(f"{pad}{name}:")
+            lines.append(_commented_yaml(value, indent + 2))
+            continue
+        shown = json.dumps(
+            list(value) if isinstance(value, tuple) else (str(value) if isinstance(value, Path) else value)
+        )
+        comment = f"  # {field.description}" if field.description else ""
+        lines.append(f"{pad}{name}: {shown}{comment}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Entry point: a user's mistake is one line on stderr and exit code 2, never a traceback."""
+    # Local files only, and our own progress bars instead of the hub's.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    try:
+        app(standalone_mode=False)
+    except UserError as e:
+        ui.console.print(f"[red]error:[/red] {e}", soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
+    except KeyboardInterrupt:
+        ui.console.print("interrupted; resume with --resume")
+        sys.exit(130)
+    except Exception as e:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

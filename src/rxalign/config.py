@@ -1,0 +1,212 @@
+"""Typed run configs: pydantic models that reject unknown keys, loaded from YAML plus dotted `--set` overrides.
+
+Every error names the file (or the `--set` flag), the line, the dotted key and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rxalign.errors import UserError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelConfig(Strict):
+    preset: Literal["tiny", "small", "base"] = Field(
+        "tiny",
+        description="size of a new Llama-architecture model: tiny ~1-3M, small ~10M, base ~50M parameters",
+    )
+    path: Path | None = Field(
+        None, description="local Hugging Face causal-LM directory; when set, `preset` is ignored"
+    )
+    dropout: float = Field(0.0, ge=0.0, lt=1.0, description="attention dropout of a new model")
+
+
+class TokenizerConfig(Strict):
+    vocab_size: int = Field(
+        2048, ge=300, description="byte-level BPE vocabulary size, special tokens included"
+    )
+    min_frequency: int = Field(2, ge=1, description="a merge must occur this often in the corpus")
+
+
+class DataConfig(Strict):
+    corpus: Path | None = Field(
+        None,
+        description="plain text (.txt, one document per blank-line-separated block), JSONL/Parquet with a "
+        "`text` column, or a saved `datasets` directory; null = the bundled corpus",
+    )
+    val_fraction: float = Field(0.1, gt=0.0, lt=0.5, description="share of documents held out for validation")
+    block_size: int = Field(128, ge=8, description="tokens per packed training sequence")
+
+
+class TrainConfig(Strict):
+    lr: float = Field(3e-3, gt=0.0, description="peak learning rate (AdamW)")
+    min_lr_ratio: float = Field(0.1, ge=0.0, le=1.0, description="cosine floor as a fraction of `lr`")
+    warmup_steps: int = Field(20, ge=0, description="linear warmup, in optimiser steps")
+    max_steps: int = Field(300, ge=1, description="optimiser steps in total")
+    batch_size: int = Field(16, ge=1, description="sequences per micro-batch on each process")
+    grad_accum: int = Field(1, ge=1, description="micro-batches per optimiser step")
+    weight_decay: float = Field(
+        0.1, ge=0.0, description="AdamW decoupled weight decay (not applied to norms and biases)"
+    )
+    adam_betas: tuple[float, float] = Field((0.9, 0.95), description="AdamW (beta1, beta2)")
+    max_grad_norm: float = Field(1.0, gt=0.0, description="clip the global gradient norm to this value")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto",
+        description="auto = bf16 autocast on a GPU that supports it, fp32 otherwise (printed at start)",
+    )
+    log_every: int = Field(10, ge=1, description="optimiser steps between metrics lines")
+    eval_every: int = Field(
+        100, ge=1, description="optimiser steps between validation passes (and one at the end)"
+    )
+    save_every: int = Field(100, ge=1, description="optimiser steps between checkpoints (and one at the end)")
+    keep_checkpoints: int = Field(2, ge=1, description="newest checkpoints kept on disk")
+    peak_tflops: float | None = Field(
+        None,
+        gt=0.0,
+        description="accelerator peak TFLOP/s for MFU; null = known GPU table, or measured on CPU",
+    )
+
+
+class PretrainConfig(Strict):
+    """Stage 1: causal language modelling on a domain corpus."""
+
+    out: Path = Field(Path("runs/pretrain"), description="run directory")
+    seed: int = Field(0, description="the one seed for data order, initialisation, dropout and sampling")
+    data: DataConfig = DataConfig()
+    tokenizer: TokenizerConfig = TokenizerConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+
+
+C = TypeVar("C", bound=BaseModel)
+
+# The keys that do not change what a run computes: a resumed run may differ in these.
+NON_SEMANTIC_KEYS = ("out",)
+
+
+def bundled_config_path(stage: str) -> Path:
+    return Path(str(resources.files("rxalign") / "resources" / "configs" / f"{stage}.yaml"))
+
+
+def load_config(
+    model_cls: type[C], path: Path | None, overrides: list[str] | None = None, *, stage: str
+) -> C:
+    """Read `path` (None = the bundled default for `stage`), apply `key.sub=value` overrides, validate."""
+    path = Path(path) if path is not None else bundled_config_path(stage)
+    data, lines = _read_yaml(path)
+    override_keys: dict[tuple, str] = {}
+    for item in overrides or []:
+        key, value = _parse_override(item)
+        _set_dotted(data, key, value, item)
+        override_keys[key] = item
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as e:
+        raise UserError(_describe(e, path, lines, override_keys, model_cls)) from None
+
+
+def dump_config(cfg: BaseModel) -> str:
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+
+
+def fingerprint(cfg: BaseModel) -> str:
+    """sha256 of the config minus NON_SEMANTIC_KEYS: two runs with equal fingerprints compute the same thing."""
+    data = {k: v for k, v in cfg.model_dump(mode="json").items() if k not in NON_SEMANTIC_KEYS}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
+    if not path.is_file():
+        raise UserError(f"{path}: config file does not exist")
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise UserError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        raise UserError(f"{path}:1: expected a mapping of config sections, got {type(data).__name__}")
+    lines: dict[tuple, int] = {}
+    _walk(node, (), lines)
+    return data, lines
+
+
+def _walk(node: yaml.Node, loc: tuple, lines: dict[tuple, int]) -> None:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _walk(value, loc + (key.value,), lines)
+            lines[loc + (key.value,)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            _walk(value, loc + (i,), lines)
+
+
+def _parse_override(item: str) -> tuple[tuple, Any]:
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"--set {item}: expected KEY=VALUE, e.g. --set train.lr=3e-4")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return tuple(key.strip().split(".")), value
+
+
+def _set_dotted(data: dict, key: tuple, value: Any, item: str) -> None:
+    node = data
+    for i, part in enumerate(key[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UserError(f"--set {item}: {'.'.join(key[: i + 1])} is a value, not a section")
+        node = child
+    node[key[-1]] = value
+
+
+def _describe(
+    e: ValidationError, path: Path, lines: dict, override_keys: dict, model_cls: type[BaseModel]
+) -> str:
+    err = e.errors()[0]
+    loc = tuple(err["loc"])
+    dotted = ".".join(str(p) for p in loc)
+    if err["type"] == "extra_forbidden":
+        allowed = sorted(_fields_at(model_cls, loc[:-1]))
+        what = f"unknown key (expected one of: {', '.join(allowed)})"
+    else:
+        what = f"{err['msg']} (got {err.get('input')!r})"
+    for k, item in override_keys.items():
+        if loc[: len(k)] == k or k[: len(loc)] == loc:
+            return f"--set {item}: {dotted}: {what}"
+    probe = loc
+    while probe and probe not in lines:
+        probe = probe[:-1]
+    return f"{path}:{lines.get(probe, 1)}: {dotted}: {what}"
+
+
+def _fields_at(model_cls: type[BaseModel], loc: tuple) -> list[str]:
+    cls: Any = model_cls
+    for part in loc:
+        field = (
+            cls.model_fields.get(str(part)) if isinstance(cls, type) and issubclass(cls, BaseModel) else None
+        )
+        if field is None or not (
+            isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+        ):
+            return []
+        cls = field.annotation
+    return list(cls.model_fields)

@@ -1,0 +1,107 @@
+"""The run directory: `config.yaml`, `metrics.jsonl`, `summary.json`, `checkpoints/`, `final/`.
+
+`open_run` only checks (nothing is written until the stage has validated all its inputs); `start`
+writes the resolved config; `finish` writes the final model and the summary atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+
+from rxalign.config import NON_SEMANTIC_KEYS, dump_config
+from rxalign.errors import UserError
+from rxalign.train.checkpoint import list_checkpoints, verify_checkpoint, write_json_atomic
+
+
+@dataclass
+class RunDir:
+    path: Path
+    resuming: bool  # True when a checkpoint exists and will be loaded
+
+    @property
+    def tokenizer_dir(self) -> Path:
+        return self.path / "tokenizer"
+
+    @property
+    def final_dir(self) -> Path:
+        return self.path / "final"
+
+    @property
+    def complete(self) -> bool:
+        return (self.path / "summary.json").is_file() and self.final_dir.is_dir()
+
+    def start(self, cfg: BaseModel) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / ".config.yaml.tmp"
+        tmp.write_text(dump_config(cfg), encoding="utf-8")
+        os.replace(tmp, self.path / "config.yaml")
+
+    def finish(self, model, tokenizer, summary: dict) -> None:
+        """Write `final/` (a plain Hugging Face directory) and `summary.json`, each appearing whole or not at all."""
+        save_hf_dir(self.final_dir, model, tokenizer)
+        write_json_atomic(self.path / "summary.json", summary)
+
+
+def save_hf_dir(path: Path, model, tokenizer) -> None:
+    """Save a model and/or tokenizer to `path` through a temporary sibling and one rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    if model is not None:
+        model.save_pretrained(tmp, safe_serialization=True)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(tmp)
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def open_run(out: Path, cfg: BaseModel, resume: bool) -> RunDir:
+    """Check that `out` may hold this run; with `resume`, that it holds the same config and a sound checkpoint."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file, expected a directory")
+    existing = out.is_dir() and any(out.iterdir())
+    if not existing:
+        return RunDir(out, resuming=False)
+    saved_path = out / "config.yaml"
+    if not saved_path.is_file():
+        raise UserError(
+            f"--out {out}: directory is not empty and holds no rxalign run; choose a new or empty directory"
+        )
+    if not resume:
+        raise UserError(
+            f"--out {out}: holds another run; pass --resume to continue it, or choose a new directory"
+        )
+    try:
+        saved = yaml.safe_load(saved_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        raise UserError(f"{saved_path}: unreadable YAML; this run cannot be resumed") from None
+    changed = _diff(saved, cfg.model_dump(mode="json"))
+    if changed:
+        raise UserError(
+            f"{saved_path}: cannot resume with a different config (changed: {', '.join(changed[:5])})"
+        )
+    checkpoints = list_checkpoints(out / "checkpoints")
+    if checkpoints:
+        verify_checkpoint(checkpoints[-1])
+    return RunDir(out, resuming=bool(checkpoints))
+
+
+def _diff(a: dict, b: dict, prefix: str = "") -> list[str]:
+    keys = sorted(set(a) | set(b))
+    out: list[str] = []
+    for k in keys:
+        if not prefix and k in NON_SEMANTIC_KEYS:
+            continue
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += _diff(va, vb, f"{prefix}{k}.")
+        elif va != vb:
+            out.append(f"{prefix}{k}")
+    return out

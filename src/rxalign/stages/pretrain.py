@@ -1,0 +1,145 @@
+"""Stage 1 recipe: causal language modelling on a domain corpus (packed sequences, held-out documents)."""
+
+from __future__ import annotations
+
+import math
+import time
+from importlib import resources
+from pathlib import Path
+
+import torch
+from accelerate.utils import set_seed
+
+from rxalign import ui
+from rxalign.config import PretrainConfig, fingerprint
+from rxalign.data.collate import pack, split_documents
+from rxalign.data.formats import read_corpus
+from rxalign.errors import UserError
+from rxalign.losses import lm_loss_sum
+from rxalign.models.load import build_model, check_model_dir, count_parameters, load_causal_lm, load_tokenizer
+from rxalign.models.tokenizer import train_tokenizer
+from rxalign.rundir import open_run, save_hf_dir
+from rxalign.train.loop import make_accelerator, train
+
+
+def bundled_corpus() -> Path:
+    return Path(str(resources.files("rxalign") / "resources" / "corpus" / "placeholder.txt"))
+
+
+def run(cfg: PretrainConfig, resume: bool = False) -> dict:
+    started = time.perf_counter()
+    accelerator, precision = make_accelerator(cfg.train.precision)
+    # Everything a user can get wrong is checked (on every process) before the run directory is touched.
+    run_dir = open_run(cfg.out, cfg, resume)
+    accelerator.wait_for_everyone()
+    if run_dir.complete and resume:
+        ui.info(f"{cfg.out}: run already complete")
+        return _read_summary(run_dir.path)
+    if cfg.model.path is not None:
+        check_model_dir(cfg.model.path)
+    docs = read_corpus(cfg.data.corpus or bundled_corpus())
+    train_docs, val_docs = split_documents(docs, cfg.data.val_fraction, cfg.seed)
+
+    set_seed(cfg.seed)
+    if run_dir.tokenizer_dir.is_dir():
+        tokenizer = load_tokenizer(run_dir.tokenizer_dir, field="run tokenizer")
+    elif cfg.model.path is not None:
+        tokenizer = load_tokenizer(cfg.model.path)
+    else:
+        tokenizer = train_tokenizer(train_docs, cfg.tokenizer.vocab_size, cfg.tokenizer.min_frequency)
+    bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    if tokenizer.eos_token_id is None:
+        raise UserError(f"model.path: {cfg.model.path}: tokenizer has no eos token")
+
+    def blocks(texts: list[str], split: str) -> torch.Tensor:
+        ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+        try:
+            return pack(ids, cfg.data.block_size, bos, tokenizer.eos_token_id)
+        except UserError as e:
+            raise UserError(f"{split} split: {e}") from None
+
+    train_blocks, val_blocks = blocks(train_docs, "train"), blocks(val_docs, "validation")
+    if cfg.model.path is not None:
+        model = load_causal_lm(cfg.model.path)
+    else:
+        model = build_model(cfg.model.preset, tokenizer, cfg.data.block_size, cfg.model.dropout)
+    ln_vocab = math.log(len(tokenizer))
+    n_params = count_parameters(model)
+    ui.info(
+        f"pretrain: {n_params / 1e6:.2f}M parameters · vocab {len(tokenizer)} (uniform baseline ln V = {ln_vocab:.3f}) · "
+        f"{len(train_blocks)}×{cfg.data.block_size} train / {len(val_blocks)} val blocks · {precision} on {accelerator.device}"
+    )
+
+    if accelerator.is_main_process:
+        run_dir.start(cfg)
+        if not run_dir.tokenizer_dir.is_dir():
+            save_hf_dir(run_dir.tokenizer_dir, None, tokenizer)
+    accelerator.wait_for_everyone()
+
+    device = accelerator.device
+
+    def make_batch(indices: list[int]) -> dict:
+        input_ids = train_blocks[indices].to(device)  # (B, T)
+        return {
+            "input_ids": input_ids,
+            "n_items": input_ids.numel() - len(indices),
+            "n_tokens": input_ids.numel(),
+        }
+
+    def loss_fn(model, batch):
+        logits = model(input_ids=batch["input_ids"]).logits  # (B, T, V)
+        loss_sum, _ = lm_loss_sum(logits, batch["input_ids"])
+        return loss_sum, {}
+
+    def eval_fn(model) -> dict:
+        # Every process scores the whole (small) validation split, so no cross-process gather is needed.
+        total, count = 0.0, 0
+        for start in range(0, len(val_blocks), cfg.train.batch_size):
+            input_ids = val_blocks[start : start + cfg.train.batch_size].to(device)
+            loss_sum, n = lm_loss_sum(model(input_ids=input_ids).logits, input_ids)
+            total, count = total + loss_sum.item(), count + n.item()
+        val_loss = total / count
+        return {"val_loss": val_loss, "val_ppl": math.exp(min(val_loss, 50.0))}
+
+    result = train(
+        accelerator=accelerator,
+        precision=precision,
+        model=model,
+        loss_fn=loss_fn,
+        make_batch=make_batch,
+        n_examples=len(train_blocks),
+        cfg=cfg.train,
+        seed=cfg.seed,
+        run_dir=run_dir.path,
+        eval_fn=eval_fn,
+        resume=run_dir.resuming,
+        description="pretrain",
+    )
+    summary = {
+        "stage": "pretrain",
+        "val_loss": result.last_eval["val_loss"],
+        "val_ppl": result.last_eval["val_ppl"],
+        "ln_vocab": ln_vocab,
+        "val_loss_below_ln_vocab": ln_vocab - result.last_eval["val_loss"],
+        "train_loss": result.last_train.get("loss"),
+        "steps": result.step,
+        "tokens": result.last_train.get("tokens"),
+        "train_seconds": result.train_seconds,
+        "stage_seconds": time.perf_counter() - started,
+        "parameters": n_params,
+        "vocab_size": len(tokenizer),
+        "precision": precision,
+        "device": str(device),
+        "world_size": accelerator.num_processes,
+        "config_fingerprint": fingerprint(cfg),
+    }
+    if accelerator.is_main_process:
+        run_dir.finish(accelerator.unwrap_model(model), tokenizer, summary)
+    accelerator.wait_for_everyone()
+    return summary
+
+
+def _read_summary(path: Path) -> dict:
+    import json
+
+    return json.loads((path / "summary.json").read_text(encoding="utf-8"))

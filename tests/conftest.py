@@ -1,0 +1,103 @@
+"""Shared fixtures: a tiny corpus, a trained tokenizer, and tiny random models of four families saved locally."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from rxalign.models.tokenizer import train_tokenizer  # noqa: E402
+from rxalign.stages.pretrain import bundled_corpus  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Small and fast: what tests pass with --set to any pretrain run.
+FAST = [
+    "data.block_size=32",
+    "tokenizer.vocab_size=400",
+    "train.batch_size=4",
+    "train.max_steps=6",
+    "train.warmup_steps=2",
+    "train.log_every=2",
+    "train.eval_every=3",
+    "train.save_every=3",
+    "train.peak_tflops=1.0",
+]
+
+
+@pytest.fixture(scope="session")
+def corpus_docs() -> list[str]:
+    return [d for d in bundled_corpus().read_text().split("\n\n") if d.strip()]
+
+
+@pytest.fixture(scope="session")
+def corpus_file(tmp_path_factory, corpus_docs) -> Path:
+    path = tmp_path_factory.mktemp("corpus") / "corpus.txt"
+    path.write_text("\n\n".join(corpus_docs))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tokenizer(corpus_docs):
+    return train_tokenizer(corpus_docs, vocab_size=400)
+
+
+def _tiny_config(family: str, vocab: int, tok):
+    from transformers import GPT2Config, LlamaConfig, MistralConfig, Qwen2Config
+
+    ids = dict(pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+    common = dict(
+        vocab_size=vocab,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        **ids,
+    )
+    if family == "llama":
+        return LlamaConfig(**common)
+    if family == "qwen2":
+        return Qwen2Config(**common)
+    if family == "mistral":
+        return MistralConfig(**common)
+    if family == "gpt2":
+        return GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=4, n_positions=128, **ids)
+    raise ValueError(family)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dirs(tmp_path_factory, tokenizer) -> dict[str, Path]:
+    """Random tiny models of each family, saved with the tokenizer to local directories (no hub access)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    dirs = {}
+    for family in ("llama", "qwen2", "mistral", "gpt2"):
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_config(_tiny_config(family, len(tokenizer), tokenizer))
+        path = tmp_path_factory.mktemp(f"model-{family}")
+        model.save_pretrained(path)
+        tokenizer.save_pretrained(path)
+        dirs[family] = path
+    return dirs
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`rxalign ARGS` in a real subprocess."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "rxalign.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
