@@ -7,8 +7,16 @@ import os
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, PreTrainedTokenizerFast
+from transformers import (
+    AutoConfig,
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    PreTrainedTokenizerFast,
+)
 
 from rxalign.errors import UserError
 
@@ -20,7 +28,9 @@ PRESETS: dict[str, dict[str, int]] = {
 }
 
 
-def build_model(preset: str, tokenizer: PreTrainedTokenizerBase, max_positions: int, dropout: float = 0.0) -> LlamaForCausalLM:
+def build_model(
+    preset: str, tokenizer: PreTrainedTokenizerBase, max_positions: int, dropout: float = 0.0
+) -> LlamaForCausalLM:
     """A freshly initialised Llama model sized by `preset`, with the tokenizer's vocabulary and special ids."""
     shape = PRESETS[preset]
     config = LlamaConfig(
@@ -50,16 +60,22 @@ def check_model_dir(path: Path, field: str = "model.path") -> Path:
     return path
 
 
-def load_causal_lm(path: Path, field: str = "model.path", dtype: torch.dtype = torch.float32) -> PreTrainedModel:
+def load_causal_lm(
+    path: Path, field: str = "model.path", dtype: torch.dtype = torch.float32
+) -> PreTrainedModel:
     """Load a local causal LM; any failure to read it becomes one line naming the directory."""
     path = check_model_dir(path, field)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         AutoConfig.from_pretrained(path, local_files_only=True)
         return AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype)
-    except Exception as e:  # a broken directory surfaces as many types (OSError, SafetensorError, ValueError...)
+    except (
+        Exception
+    ) as e:  # a broken directory surfaces as many types (OSError, SafetensorError, ValueError...)
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UserError(f"{field}: {path} could not be loaded as a causal LM: {type(e).__name__}: {first}") from None
+        raise UserError(
+            f"{field}: {path} could not be loaded as a causal LM: {type(e).__name__}: {first}"
+        ) from None
 
 
 def load_tokenizer(path: Path, field: str = "model.path") -> PreTrainedTokenizerBase:
