@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from rxalign import ui
 from rxalign.config import PretrainConfig, bundled_config_path, load_config
+from rxalign.data.generate import GenerateConfig
 from rxalign.errors import UserError
 
 DISCLAIMER = "Research and education software, NOT for clinical use: never act on its outputs for a patient."
@@ -25,7 +26,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-STAGES: dict[str, type[BaseModel]] = {"pretrain": PretrainConfig}
+STAGES: dict[str, type[BaseModel]] = {"pretrain": PretrainConfig, "generate": GenerateConfig}
+
+data_app = typer.Typer(help="Generate, validate and describe datasets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -97,6 +101,121 @@ def pretrain(
             f"(ln V = {summary['ln_vocab']:.3f}, {summary['val_loss_below_ln_vocab']:.2f} nats below) · "
             f"ppl {summary['val_ppl']:.2f} · {summary['train_seconds']:.0f}s training"
         )
+
+
+@data_app.command("generate")
+def data_generate(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory to write; refused if it exists and is not empty, unless --overwrite.",
+        ),
+    ] = Path("runs/data"),
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Seed for every choice (overrides the config's `seed`); the same seed gives the same files.",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the contents of a non-empty --out.")
+    ] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Generate the bundled testbed from the knowledge base: corpus, SFT pairs, annotated preference pairs,
+    PPO prompts, DPO summarisation triplets and held-out evaluation sets (see manifest.json for counts,
+    annotator agreement and the leakage check)."""
+    import shutil
+
+    from rxalign.data.generate import generate
+
+    ui.set_quiet(quiet)
+    overrides = list(set_ or []) + ([f"seed={seed}"] if seed is not None else [])
+    cfg = load_config(GenerateConfig, config, overrides, stage="generate")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise UserError(f"--out {out}: exists and is not empty; choose another directory or pass --overwrite")
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    manifest = generate(tmp, cfg)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.replace(out)
+    a = manifest["agreement"]
+    ui.info(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in manifest["counts"].items()))
+    ui.info(
+        f"annotators: Fleiss κ {a['overall']['kappa']:.3f} ({a['overall']['band']}), raw agreement "
+        f"{a['overall']['raw_agreement']:.3f}, majority = truth on {a['majority_matches_gold']:.1%} of pairs, "
+        f"{a['batches_below_threshold']}/{len(a['batches'])} batches below κ {cfg.annotators.kappa_threshold}; "
+        f"leakage check: {manifest['leakage']['leaks']} leaks in {manifest['leakage']['checked_eval_prompts']} evaluation prompts"
+    )
+
+
+@data_app.command("validate")
+def data_validate(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="JSONL, Parquet or saved-datasets paths; the format (text, prompt/completion, messages, preference) is detected from the first record."
+        ),
+    ],
+    max_chars: Annotated[
+        int | None, typer.Option("--max-chars", help="Count records with any text field longer than this.")
+    ] = None,
+) -> None:
+    """Check every record; the first malformed one is reported as FILE:LINE: field: problem (exit 2)."""
+    from rxalign.data.formats import validate_files
+
+    for path, report in zip(files, validate_files(files, max_chars), strict=True):
+        extra = f", {report.over_length} over {max_chars} chars" if max_chars else ""
+        typer.echo(
+            f"{path}: ok · {report.kind} · {report.records} records, {report.duplicates} duplicates{extra}"
+        )
+
+
+@data_app.command("stats")
+def data_stats(
+    files: Annotated[list[Path], typer.Argument(help="Data files to describe.")],
+    tokenizer: Annotated[
+        Path | None,
+        typer.Option("--tokenizer", help="Tokenizer or model directory for token-length statistics."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per file instead of text.")
+    ] = False,
+) -> None:
+    """Counts, duplicates, token lengths, annotator agreement (Fleiss κ, raw agreement, Landis–Koch band,
+    majority vs truth) and the perturbation / tier / task mix of each file."""
+    from rxalign.data.stats import file_stats
+    from rxalign.models.load import load_tokenizer
+
+    tok = load_tokenizer(tokenizer, field="--tokenizer") if tokenizer is not None else None
+    for path in files:
+        stats = file_stats(path, tok)
+        typer.echo(json.dumps(stats) if as_json else _describe_stats(stats))
+
+
+def _describe_stats(stats: dict) -> str:
+    lines = [
+        f"{stats['file']}: {stats['kind']} · {stats['records']} records · {stats['duplicates']} duplicates"
+    ]
+    if "tokens" in stats:
+        lines.append("  tokens: " + ", ".join(f"{k} {v:g}" for k, v in stats["tokens"].items()))
+    if "agreement" in stats:
+        a = stats["agreement"]
+        line = f"  agreement ({a['raters']} raters, {a['frame']}): Fleiss κ {a['kappa']:.3f} ({a['band']}), raw {a['raw_agreement']:.3f}"
+        if "majority_matches_gold" in a:
+            line += f", majority = truth {a['majority_matches_gold']:.1%}"
+        lines.append(line)
+    for key in ("perturbation_mix", "tier_mix", "task_mix"):
+        if key in stats:
+            lines.append(
+                f"  {key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in stats[key].items())
+            )
+    return "\n".join(lines)
 
 
 @app.command("config")

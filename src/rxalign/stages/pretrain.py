@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from importlib import resources
 from pathlib import Path
 
 import torch
@@ -14,6 +13,8 @@ from rxalign import ui
 from rxalign.config import PretrainConfig, fingerprint
 from rxalign.data.collate import pack, split_documents
 from rxalign.data.formats import read_corpus
+from rxalign.data.generate import corpus_documents
+from rxalign.data.kb import load_kb
 from rxalign.errors import UserError
 from rxalign.losses import lm_loss_sum
 from rxalign.models.load import build_model, check_model_dir, count_parameters, load_causal_lm, load_tokenizer
@@ -22,8 +23,9 @@ from rxalign.rundir import open_run, save_hf_dir
 from rxalign.train.loop import make_accelerator, train
 
 
-def bundled_corpus() -> Path:
-    return Path(str(resources.files("rxalign") / "resources" / "corpus" / "placeholder.txt"))
+def bundled_corpus() -> list[str]:
+    """The monograph corpus generated from the bundled knowledge base (as `rxalign data generate` writes it)."""
+    return corpus_documents(load_kb(), seed=0)
 
 
 def run(cfg: PretrainConfig, resume: bool = False) -> dict:
@@ -37,7 +39,7 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
         return _read_summary(run_dir.path)
     if cfg.model.path is not None:
         check_model_dir(cfg.model.path)
-    docs = read_corpus(cfg.data.corpus or bundled_corpus())
+    docs = read_corpus(cfg.data.corpus) if cfg.data.corpus is not None else bundled_corpus()
     train_docs, val_docs = split_documents(docs, cfg.data.val_fraction, cfg.seed)
 
     set_seed(cfg.seed)

@@ -1,0 +1,368 @@
+"""Seeded generators for every dataset of the bundled testbed (`rxalign data generate`): pretraining corpus,
+SFT pairs, annotated preference pairs, PPO prompts, DPO summarisation triplets and held-out evaluation sets.
+
+Held out by entity AND phrasing: a share of drugs appears only in the pretraining corpus (knowledge) and the
+evaluation sets, never in SFT, preference, PPO or DPO data (behaviour); evaluation questions use phrasings no
+training file uses. `check_leakage` proves no evaluation prompt reaches a training file.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rxalign.data import notes
+from rxalign.data.annotators import AnnotatorConfig, agreement, batch_agreements, majority, simulate_votes
+from rxalign.data.kb import KnowledgeBase, load_kb
+from rxalign.data.qa import BAND_TEXT, TEMPLATES, Item, answer, build_items, short, utility, words
+
+# The seed guide's five showcase drugs stay in the training pool, as in the guide.
+SHOWCASE_DRUGS = ("warfarin", "ibuprofen", "metformin", "codeine", "gabapentin", "amoxicillin", "cephalexin")
+
+
+class GenerateConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = Field(
+        0, description="drives every choice: held-out drugs, splits, tiers, phrasings, annotator votes"
+    )
+    heldout_drug_fraction: float = Field(
+        0.2, ge=0.0, lt=1.0, description="share of drugs seen only in the corpus and evaluation"
+    )
+    split: dict[str, float] = Field(
+        {"sft": 0.45, "preference": 0.35, "ppo": 0.12, "val": 0.08},
+        description="shares of training-entity questions for SFT, preference pairs, PPO prompts and validation",
+    )
+    sft_phrasings: int = Field(2, ge=1, description="training phrasings rendered per SFT question")
+    sft_mix: dict[str, float] = Field(
+        {"expert": 0.5, "partial": 0.25, "vague": 0.25},
+        description="quality mix of SFT demonstrations (tiers: expert, partial, vague, hedging)",
+    )
+    pairs_per_question: int = Field(2, ge=1, description="preference pairs drawn per preference question")
+    annotators: AnnotatorConfig = Field(
+        AnnotatorConfig(flip_rate=0.1, noise_sd=0.3, length_bias=0.1), description="simulated annotators"
+    )
+    corpus_phrasings: int = Field(3, ge=1, description="phrasings of each fact in the pretraining corpus")
+    dpo_notes: int = Field(600, ge=10, description="synthetic clinical notes for DPO triplets")
+    dpo_val_fraction: float = Field(0.1, gt=0.0, lt=0.5, description="share of notes for DPO validation")
+    dpo_eval_fraction: float = Field(
+        0.1, gt=0.0, lt=0.5, description="share of notes held out for hallucination evaluation"
+    )
+    eval_max_questions: int = Field(300, ge=10, description="cap on held-out QA evaluation questions")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if set(self.split) != {"sft", "preference", "ppo", "val"} or abs(sum(self.split.values()) - 1) > 1e-6:
+            raise ValueError("split needs keys sft, preference, ppo, val summing to 1")
+        if (
+            not set(self.sft_mix) <= {"expert", "partial", "vague", "hedging"}
+            or abs(sum(self.sft_mix.values()) - 1) > 1e-6
+        ):
+            raise ValueError("sft_mix takes tiers expert, partial, vague, hedging with shares summing to 1")
+        return self
+
+
+# ---- pretraining corpus -----------------------------------------------------------------------------------
+
+
+def corpus_documents(kb: KnowledgeBase, seed: int = 0, phrasings: int = 3) -> list[str]:
+    """Monograph-style text for every drug, interaction pair and allergy record, in several phrasings."""
+    rng = random.Random(seed)
+    docs: list[str] = []
+    for d in kb.drugs:
+        facts = [
+            f"{d.name} is a {words(d.drug_class)}. {d.mechanism.text}",
+            f"The usual adult dose of {d.name} is {d.dose.amount:g} {d.dose.unit} {words(d.dose.frequency)} ({d.dose.route}). {d.dose.text}",
+            f"Renal dosing of {d.name}: "
+            + " ".join(
+                f"{BAND_TEXT[k]}: {b.action}{f' ({b.percent_of_dose}% of the dose)' if b.percent_of_dose else ''}. {b.note}"
+                for k, b in d.renal.bands.items()
+            ),
+            f"Hepatic impairment and {d.name}: {d.hepatic.action}. {d.hepatic.note}",
+            f"{d.name} in pregnancy: {d.pregnancy.text}",
+        ]
+        if d.contraindications:
+            facts.append(
+                f"{d.name} is contraindicated in: "
+                + "; ".join(c.condition for c in d.contraindications)
+                + "."
+            )
+        if (p := d.pediatric) is not None:
+            facts.append(
+                f"Paediatric dosing of {d.name}: {p.mg_per_kg_low:g}-{p.mg_per_kg_high:g} mg/kg per {p.per}. {p.note}"
+            )
+        facts += [f"{d.name} and {n.gene} {words(n.phenotype)}: {n.effect} {n.recommendation}" for n in d.pgx]
+        facts += [f"Evidence on {d.name} ({words(e.topic)}) is limited: {e.note}" for e in d.limited_evidence]
+        headers = [
+            f"Drug monograph: {d.name}.",
+            f"{d.name} ({words(d.drug_class)}).",
+            f"Pharmacist notes on {d.name}.",
+        ]
+        for k in range(phrasings):
+            order = facts[:]
+            rng.shuffle(order)
+            docs.append(headers[k % len(headers)] + " " + " ".join(order))
+    for ix in kb.interactions:
+        a, b = (kb.drug(i).name for i in ix.drugs)
+        body = f"{ix.mechanism} {ix.risk} Monitoring: {ix.monitoring}" + (
+            f" Alternative: {ix.alternative}" if ix.alternative else ""
+        )
+        forms = [
+            f"Interaction: {a} and {b}. Severity: {ix.severity}. {body}",
+            f"{a} with {b} is a {ix.severity} interaction. {body}",
+            f"Combining {b} and {a}: severity {ix.severity}. {short(ix.mechanism)}. {ix.risk}",
+        ]
+        docs += forms[:phrasings]
+    for r in kb.allergy:
+        kind = "IgE-mediated" if r.mechanism_type == "ige" else "non-IgE"
+        docs.append(
+            f"Allergy: {kind} {words(r.allergy)} reaction and {words(r.drug_or_class)}: {words(r.recommendation)}. {r.note}"
+        )
+    rng.shuffle(docs)
+    return docs
+
+
+# ---- splits ------------------------------------------------------------------------------------------------
+
+
+def heldout_drugs(kb: KnowledgeBase, fraction: float, seed: int) -> set[str]:
+    pool = sorted(d.id for d in kb.drugs if d.id not in SHOWCASE_DRUGS)
+    rng = random.Random(f"heldout-{seed}")
+    return set(rng.sample(pool, round(len(kb.drugs) * fraction)))
+
+
+def split_items(
+    items: list[Item], heldout: set[str], shares: dict[str, float], seed: int
+) -> dict[str, list[Item]]:
+    """Questions touching a held-out drug go to `eval`; the rest are shared out by `shares`, per task."""
+    rng = random.Random(f"split-{seed}")
+    out: dict[str, list[Item]] = {k: [] for k in (*shares, "eval")}
+    for task in sorted({i.task for i in items}):
+        pool = [i for i in items if i.task == task]
+        out["eval"] += [i for i in pool if heldout & set(i.entities)]
+        train = [i for i in pool if not heldout & set(i.entities)]
+        rng.shuffle(train)
+        start = 0
+        for k, share in shares.items():
+            n = round(len(train) * share) if k != list(shares)[-1] else len(train) - start
+            out[k] += train[start : start + n]
+            start += n
+    return out
+
+
+def _phrase(item: Item, which: str, rng: random.Random) -> str:
+    return item.prompt(rng.choice(TEMPLATES[item.task][which]))
+
+
+def _truth_row(item: Item, prompt: str) -> dict:
+    return {"id": item.id, "task": item.task, "prompt": prompt, "truth": item.truth}
+
+
+# ---- datasets ---------------------------------------------------------------------------------------------
+
+
+def sft_rows(items: list[Item], kb: KnowledgeBase, cfg: GenerateConfig, rng: random.Random) -> list[dict]:
+    tiers, weights = zip(*cfg.sft_mix.items(), strict=True)
+    rows = []
+    for item in items:
+        for template in rng.sample(
+            TEMPLATES[item.task]["train"], min(cfg.sft_phrasings, len(TEMPLATES[item.task]["train"]))
+        ):
+            tier = rng.choices(tiers, weights)[0]
+            prompt = item.prompt(template)
+            rows.append(
+                {
+                    "id": item.id,
+                    "prompt": prompt,
+                    "completion": answer(item, kb, tier, rng),
+                    "tier": tier,
+                    "task": item.task,
+                }
+            )
+    return rows
+
+
+def preference_rows(
+    items: list[Item], kb: KnowledgeBase, cfg: GenerateConfig, rng: random.Random
+) -> list[dict]:
+    """Two answers per pair from tiers of different quality, voted on by simulated annotators; label = majority."""
+    votes_rng = np.random.default_rng(rng.getrandbits(64))
+    tiers = ("expert", "partial", "vague", "hedging", "alarmist", "wrong")
+    rows = []
+    for item in items:
+        for _ in range(cfg.pairs_per_question):
+            while True:
+                t1, t2 = rng.sample(tiers, 2)
+                if utility(item, t1) != utility(item, t2):
+                    break
+            prompt = _phrase(item, "train", rng)
+            text_a, text_b = answer(item, kb, t1, rng), answer(item, kb, t2, rng)
+            gold_a, gold_b = utility(item, t1), utility(item, t2)
+            votes_ab = simulate_votes(
+                gold_a, gold_b, text_a, text_b, cfg.annotators, votes_rng
+            )  # 0 = A, 1 = B
+            winner = majority(votes_ab)
+            chosen, rejected = (text_a, text_b) if winner == 0 else (text_b, text_a)
+            rows.append(
+                {
+                    "id": item.id,
+                    "task": item.task,
+                    "prompt": prompt,
+                    "chosen": chosen,
+                    "rejected": rejected,
+                    "votes": [int(v == winner) for v in votes_ab],  # 1 = this annotator preferred `chosen`
+                    "chosen_shown_first": winner == 0,
+                    "votes_ab": votes_ab,
+                    "tiers": {"chosen": (t1, t2)[winner], "rejected": (t2, t1)[winner]},
+                    "gold_chosen_better": (gold_a > gold_b) == (winner == 0),
+                }
+            )
+    return rows
+
+
+def annotate_batches(rows: list[dict], cfg: AnnotatorConfig) -> dict:
+    """Fleiss' κ per batch (κ is defined over a batch of items, not per item) and overall; marks each row."""
+    votes = [r["votes_ab"] for r in rows]
+    batches = batch_agreements(votes, cfg.batch_size, cfg.kappa_threshold)
+    for i, r in enumerate(rows):
+        b = batches[i // cfg.batch_size]
+        r["batch"], r["batch_kappa"], r["batch_passes_kappa"] = (
+            i // cfg.batch_size,
+            b.kappa,
+            b.passes_threshold,
+        )
+    overall = agreement(votes, cfg.kappa_threshold)
+    return {
+        "overall": vars(overall),
+        "majority_matches_gold": sum(r["gold_chosen_better"] for r in rows) / len(rows),
+        "batches": [vars(b) for b in batches],
+        "batches_below_threshold": sum(not b.passes_threshold for b in batches),
+    }
+
+
+def showcase_rows(kb: KnowledgeBase) -> list[dict]:
+    """The seed guide's five queries, worded as in the guide, each with its structured truth."""
+    items = {i.id: i for i in build_items(kb, random.Random(0))}
+    picks = [
+        ("How to adjust gabapentin for renal impairment?", "renal_all:gabapentin"),
+        ("Warfarin + NSAIDs safe?", "interaction:warfarin+ibuprofen"),
+        ("Metformin in cirrhosis?", "hepatic:metformin"),
+        (
+            "Penicillin allergy (immediate, IgE): can they have cephalexin?",
+            "allergy:penicillin:ige:cephalexin",
+        ),
+        ("CYP2D6 poor metabolizer: codeine?", "pgx:codeine:CYP2D6:poor_metabolizer"),
+    ]
+    missing = [item_id for _, item_id in picks if item_id not in items]
+    if missing:
+        raise ValueError(f"knowledge base lacks the seed cases {missing}")
+    return [_truth_row(items[item_id], prompt) for prompt, item_id in picks]
+
+
+# ---- leakage ----------------------------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
+
+
+def check_leakage(eval_prompts: list[str], train_prompts: list[str], corpus: list[str]) -> list[str]:
+    """Evaluation prompts found in training data, exactly or after normalisation (case, punctuation, spacing),
+    as a training prompt or inside a corpus document. Empty means no leak."""
+    train = {normalise(p) for p in train_prompts}
+    joined = "\n".join(normalise(d) for d in corpus)
+    leaks = []
+    for p in eval_prompts:
+        n = normalise(p)
+        if n in train:
+            leaks.append(f"evaluation prompt is a training prompt: {p!r}")
+        elif n in joined:
+            leaks.append(f"evaluation prompt appears in the pretraining corpus: {p!r}")
+    return leaks
+
+
+# ---- everything --------------------------------------------------------------------------------------------
+
+
+def generate(out: Path, cfg: GenerateConfig, kb: KnowledgeBase | None = None) -> dict:
+    """Write every dataset under `out` and return the manifest (counts, agreement, leakage result)."""
+    kb = kb or load_kb()
+    rng = random.Random(cfg.seed)
+    heldout = heldout_drugs(kb, cfg.heldout_drug_fraction, cfg.seed)
+    splits = split_items(build_items(kb, random.Random(f"items-{cfg.seed}")), heldout, cfg.split, cfg.seed)
+
+    corpus = corpus_documents(kb, cfg.seed, cfg.corpus_phrasings)
+    sft = sft_rows(splits["sft"], kb, cfg, rng)
+    sft_val = sft_rows(splits["val"], kb, cfg.model_copy(update={"sft_mix": {"expert": 1.0}}), rng)
+    prefs = preference_rows(splits["preference"], kb, cfg, rng)
+    agreement_report = annotate_batches(prefs, cfg.annotators)
+    pref_val = preference_rows(splits["val"], kb, cfg, rng)
+    ppo = [_truth_row(i, _phrase(i, "train", rng)) for i in splits["ppo"]]
+    eval_items = sorted(splits["eval"], key=lambda i: i.id)
+    random.Random(f"eval-{cfg.seed}").shuffle(eval_items)
+    qa_eval = [_truth_row(i, _phrase(i, "eval", rng)) for i in eval_items[: cfg.eval_max_questions]]
+    showcase = showcase_rows(kb)
+
+    triplets = notes.make_triplets(cfg.dpo_notes, cfg.seed)
+    dpo_rest, dpo_eval = notes.split_triplets(triplets, cfg.dpo_eval_fraction, cfg.seed)
+    dpo_train, dpo_val = notes.split_triplets(
+        dpo_rest, cfg.dpo_val_fraction / (1 - cfg.dpo_eval_fraction), cfg.seed + 1
+    )
+
+    train_prompts = [
+        r["prompt"] for rows in (sft, sft_val, prefs, pref_val, ppo, dpo_train, dpo_val) for r in rows
+    ]
+    leaks = check_leakage([r["prompt"] for r in (*qa_eval, *showcase, *dpo_eval)], train_prompts, corpus)
+    if leaks:
+        raise RuntimeError(f"leakage check failed ({len(leaks)}): {leaks[0]}")
+
+    files = {
+        "corpus.jsonl": [{"text": d} for d in corpus],
+        "sft/train.jsonl": sft,
+        "sft/train_messages.jsonl": [_as_messages(r) for r in sft],
+        "sft/val.jsonl": sft_val,
+        "preference/train.jsonl": prefs,
+        "preference/val.jsonl": pref_val,
+        "ppo/prompts.jsonl": ppo,
+        "dpo/train_dpo.jsonl": dpo_train,
+        "dpo/val_dpo.jsonl": dpo_val,
+        "eval/qa.jsonl": qa_eval,
+        "eval/showcase.jsonl": showcase,
+        "eval/summaries.jsonl": dpo_eval,
+    }
+    for name, rows in files.items():
+        write_jsonl(out / name, rows)
+    manifest = {
+        "seed": cfg.seed,
+        "config": cfg.model_dump(mode="json"),
+        "heldout_drugs": sorted(heldout),
+        "counts": {name: len(rows) for name, rows in files.items()},
+        "agreement": agreement_report,
+        "leakage": {"checked_eval_prompts": len(qa_eval) + len(showcase) + len(dpo_eval), "leaks": 0},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _as_messages(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "messages": [
+            {"role": "user", "content": row["prompt"]},
+            {"role": "assistant", "content": row["completion"]},
+        ],
+    }
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    tmp.replace(path)

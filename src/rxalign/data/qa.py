@@ -1,0 +1,446 @@
+"""Pharmacy questions built from the knowledge base, each with its structured truth, and answers to them at
+graded quality tiers (expert, partial, vague, hedging, alarmist, wrong) for SFT demonstrations and preferences.
+
+Question templates are split: `train` phrasings feed SFT, preference and PPO data; `eval` phrasings are only
+ever used for held-out evaluation, so evaluation measures transfer to unseen wording.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from rxalign.data.kb import Drug, KnowledgeBase
+
+TASKS = ("interaction", "renal", "renal_all", "hepatic", "pediatric", "pgx", "allergy")
+
+TEMPLATES: dict[str, dict[str, list[str]]] = {
+    "interaction": {
+        "train": [
+            "Is it safe to take {a} with {b}?",
+            "My patient takes {a}. Can I add {b}?",
+            "What is the interaction between {a} and {b}?",
+            "{a} + {b}: any problem?",
+        ],
+        "eval": ["Can {a} and {b} be given together?", "Please check {a} with {b} for interactions."],
+    },
+    "renal": {
+        "train": [
+            "How should {drug} be dosed at an eGFR of {egfr} mL/min?",
+            "Patient on {drug} has eGFR {egfr}. What dose adjustment is needed?",
+            "{drug} with eGFR {egfr}: what dose?",
+        ],
+        "eval": ["What {drug} dose fits a patient whose eGFR is {egfr} mL/min?"],
+    },
+    "renal_all": {
+        "train": [
+            "How do I adjust {drug} for renal impairment?",
+            "Give the renal dosing of {drug} by eGFR band.",
+        ],
+        "eval": ["What are the kidney-function dose adjustments for {drug}?"],
+    },
+    "hepatic": {
+        "train": [
+            "Can {drug} be used in a patient with hepatic impairment?",
+            "{drug} in liver disease?",
+            "Is {drug} safe in cirrhosis?",
+        ],
+        "eval": ["My patient has severe liver impairment. Is {drug} appropriate?"],
+    },
+    "pediatric": {
+        "train": [
+            "What is the {drug} dose for a child weighing {weight} kg?",
+            "Paediatric dosing of {drug} for a {weight} kg child?",
+        ],
+        "eval": ["How much {drug} should a {weight} kg child receive?"],
+    },
+    "pgx": {
+        "train": [
+            "A patient is a {gene} {phenotype}. Is {drug} appropriate?",
+            "{gene} {phenotype} and {drug}: what should I do?",
+        ],
+        "eval": ["Does being a {gene} {phenotype} change how {drug} should be used?"],
+    },
+    "allergy": {
+        "train": [
+            "A patient {reaction} {allergy}. Can they take {drug}?",
+            "History: {reaction} {allergy}. Is {drug} acceptable?",
+        ],
+        "eval": ["Is {drug} an option for someone who {reaction} {allergy}?"],
+    },
+}
+REACTIONS = {
+    "ige": ["had anaphylaxis after", "developed hives and wheeze within an hour of"],
+    "non_ige": ["had a mild delayed rash after", "developed a non-urticarial rash days after starting"],
+}
+RENAL_BAND_EGFR = {"gt60": (75, 90), "30_59": (35, 50), "15_29": (18, 25), "lt15": (8, 12)}
+BAND_TEXT = {"gt60": "eGFR above 60", "30_59": "eGFR 30-59", "15_29": "eGFR 15-29", "lt15": "eGFR below 15"}
+PEDIATRIC_WEIGHTS = (12, 20, 30)
+TIERS = ("expert", "partial", "vague", "hedging", "alarmist", "wrong")
+SEVERITY_LEAD = {
+    "contraindicated": "CONTRAINDICATED",
+    "major": "MAJOR interaction: avoid the combination if possible",
+    "moderate": "MODERATE interaction: usable with monitoring",
+    "minor": "MINOR interaction: usually no change is needed",
+    "none": "No clinically relevant interaction: they can be used together",
+}
+HEPATIC_LEAD = {
+    "none": "No hepatic dose adjustment is needed",
+    "caution": "Use with caution in hepatic impairment",
+    "reduce": "Reduce the dose in hepatic impairment",
+    "avoid": "AVOID in hepatic impairment",
+    "contraindicated": "CONTRAINDICATED in hepatic impairment",
+}
+HEDGE = "Evidence here is limited; confirm with a specialist pharmacist."
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question about one entity, with the structured truth a grader checks answers against."""
+
+    id: str
+    task: str
+    entities: tuple[str, ...]  # drug ids (and allergy names) the question is about
+    slots: dict = field(hash=False)  # values for the template placeholders
+    truth: dict = field(hash=False)
+
+    def prompt(self, template: str) -> str:
+        return sentence(template.format(**self.slots))
+
+
+def words(identifier: str) -> str:
+    return identifier.replace("_", " ")
+
+
+def name(d: Drug) -> str:
+    """A generic name as written inside a sentence ("warfarin"); acronyms and brand-like capitals are kept."""
+    n = d.name
+    return n if len(n) > 1 and n[1].isupper() else n[0].lower() + n[1:]
+
+
+def sentence(text: str) -> str:
+    """Capitalise the first letter, leaving mixed-case words such as "eGFR" alone."""
+    return text if text[1:2].isupper() else text[:1].upper() + text[1:]
+
+
+def short(text: str, limit: int = 110) -> str:
+    """The first clause of a KB sentence, for compact answers a small model can learn."""
+    for stop in (". ", "; "):
+        if stop in text:
+            text = text.split(stop)[0]
+    text = text.rstrip(".")
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
+
+
+def _limited(drug: Drug, *topics: str) -> bool:
+    return any(e.topic in topics for e in drug.limited_evidence)
+
+
+# ---- items ----------------------------------------------------------------------------------------------
+
+
+def build_items(kb: KnowledgeBase, rng: random.Random) -> list[Item]:
+    """Every question the KB can answer, one Item per (task, entity, variant)."""
+    items: list[Item] = []
+    for ix in kb.interactions:
+        a, b = (kb.drug(i) for i in ix.drugs)
+        truth = {
+            "task": "interaction",
+            "drugs": list(ix.drugs),
+            "severity": ix.severity,
+            "risk_multiplier": ix.risk_multiplier,
+            "alternative_ids": list(ix.alternative_ids),
+            "limited_evidence": ix.limited_evidence,
+        }
+        items.append(
+            Item(f"interaction:{a.id}+{b.id}", "interaction", ix.drugs, {"a": name(a), "b": name(b)}, truth)
+        )
+    for d in kb.drugs:
+        bands = dict(d.renal.bands.items())
+        renal_limited = _limited(d, "renal", "renal_lt15", "dialysis")
+        for band, (lo, hi) in RENAL_BAND_EGFR.items():
+            egfr = rng.randint(lo, hi)
+            b = bands[band]
+            truth = {
+                "task": "renal",
+                "drug": d.id,
+                "egfr": egfr,
+                "band": band,
+                "action": b.action,
+                "percent": b.percent_of_dose,
+                "limited_evidence": _limited(d, "renal_lt15", "dialysis") if band == "lt15" else False,
+            }
+            items.append(
+                Item(f"renal:{d.id}:{band}", "renal", (d.id,), {"drug": name(d), "egfr": egfr}, truth)
+            )
+        truth = {
+            "task": "renal_all",
+            "drug": d.id,
+            "bands": {k: {"action": v.action, "percent": v.percent_of_dose} for k, v in bands.items()},
+            "limited_evidence": renal_limited,
+        }
+        items.append(Item(f"renal_all:{d.id}", "renal_all", (d.id,), {"drug": name(d)}, truth))
+        truth = {
+            "task": "hepatic",
+            "drug": d.id,
+            "action": d.hepatic.action,
+            "limited_evidence": _limited(d, "hepatic"),
+        }
+        items.append(Item(f"hepatic:{d.id}", "hepatic", (d.id,), {"drug": name(d)}, truth))
+        if (p := d.pediatric) is not None and p.per == "day":
+            for w in PEDIATRIC_WEIGHTS:
+                low, high = p.mg_per_kg_low * w, p.mg_per_kg_high * w
+                if p.max_mg_per_day:
+                    low, high = min(low, p.max_mg_per_day), min(high, p.max_mg_per_day)
+                truth = {
+                    "task": "pediatric",
+                    "drug": d.id,
+                    "weight_kg": w,
+                    "mg_per_kg_low": p.mg_per_kg_low,
+                    "mg_per_kg_high": p.mg_per_kg_high,
+                    "dose_mg_low": round(low, 1),
+                    "dose_mg_high": round(high, 1),
+                    "divided_doses": p.divided_doses,
+                    "max_mg_per_day": p.max_mg_per_day,
+                    "limited_evidence": _limited(d, "pediatric"),
+                }
+                items.append(
+                    Item(f"pediatric:{d.id}:{w}", "pediatric", (d.id,), {"drug": name(d), "weight": w}, truth)
+                )
+        for note in d.pgx:
+            if note.phenotype == "normal_metabolizer":
+                continue
+            truth = {
+                "task": "pgx",
+                "drug": d.id,
+                "gene": note.gene,
+                "phenotype": note.phenotype,
+                "limited_evidence": _limited(d, "pharmacogenomics"),
+            }
+            slots = {"drug": name(d), "gene": note.gene, "phenotype": words(note.phenotype)}
+            items.append(Item(f"pgx:{d.id}:{note.gene}:{note.phenotype}", "pgx", (d.id,), slots, truth))
+    for rec in kb.allergy:
+        for d in kb.members(rec.drug_or_class)[:3]:
+            truth = {
+                "task": "allergy",
+                "allergy": rec.allergy,
+                "drug": d.id,
+                "mechanism_type": rec.mechanism_type,
+                "recommendation": rec.recommendation,
+                "cross_low": rec.cross_reactivity_percent_low,
+                "cross_high": rec.cross_reactivity_percent_high,
+                "limited_evidence": rec.limited_evidence,
+            }
+            slots = {
+                "drug": name(d),
+                "allergy": words(rec.allergy),
+                "reaction": rng.choice(REACTIONS[rec.mechanism_type]),
+            }
+            item_id = f"allergy:{rec.allergy}:{rec.mechanism_type}:{d.id}"
+            # An allergen that is itself a drug is an entity of the question too (held out with it).
+            entities = (d.id, rec.allergy) if rec.allergy in kb.drug_index else (d.id,)
+            if all(i.id != item_id for i in items):  # the most specific record (listed first) wins
+                items.append(Item(item_id, "allergy", entities, slots, truth))
+    return items
+
+
+# ---- answers --------------------------------------------------------------------------------------------
+
+
+def _dose(d: Drug, percent: int | None = None) -> str:
+    amount = d.dose.amount * (percent or 100) / 100
+    shown = f"{amount:g}" if amount >= 1 else f"{amount:.2g}"
+    return f"{shown} {d.dose.unit} {words(d.dose.frequency)}"
+
+
+def _band_sentence(d: Drug, band: str, action: str, percent: int | None) -> str:
+    if action == "full":
+        return f"{BAND_TEXT[band]}: full dose (100%, {_dose(d)})."
+    if action == "reduce":
+        return f"{BAND_TEXT[band]}: reduce to {percent}% of the dose ({_dose(d, percent)})."
+    return f"{BAND_TEXT[band]}: {'CONTRAINDICATED' if action == 'contraindicated' else 'AVOID'}."
+
+
+def answer(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
+    """An answer to `item` at quality `tier`; `expert` states the KB truth compactly and hedges only when
+    the KB flags limited evidence."""
+    t = item.truth
+    text = sentence(_ANSWERS[item.task](item, kb, tier, rng))
+    if tier == "expert" and t.get("limited_evidence"):
+        text += " " + HEDGE
+    if tier == "hedging":
+        text = (
+            rng.choice(["I am not certain about this. ", "Hard to say. "])
+            + text
+            + " Please consult a specialist before acting."
+        )
+    return text
+
+
+def _interaction(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
+    t = item.truth
+    ix = kb.interaction(*t["drugs"])
+    a, b = (name(kb.drug(i)) for i in t["drugs"])
+    sev = t["severity"]
+    if tier == "expert":
+        parts = [f"{SEVERITY_LEAD[sev]}. {a} + {b}: {short(ix.mechanism)}."]
+        if t["risk_multiplier"]:
+            parts.append(f"Risk about {t['risk_multiplier']:g}x.")
+        if sev in ("contraindicated", "major", "moderate") and ix.alternative:
+            alt = ", ".join(name(kb.drug(i)) for i in t["alternative_ids"]) or short(ix.alternative, 60)
+            parts.append(f"Use {alt} instead." if sev != "moderate" else f"Alternative: {alt}.")
+        parts.append(f"Monitor: {short(ix.monitoring, 80)}.")
+        return " ".join(parts)
+    if tier in ("partial", "hedging"):
+        return f"{SEVERITY_LEAD[sev]}."
+    if tier == "vague":
+        return rng.choice(
+            [
+                f"{a} and {b} may cause problems together. Be careful.",
+                f"There could be an interaction between {a} and {b}; use caution.",
+            ]
+        )
+    if tier == "alarmist":
+        return f"CONTRAINDICATED. Never combine {a} and {b}."
+    # wrong: the opposite end of the severity scale
+    if sev in ("contraindicated", "major", "moderate"):
+        return f"No clinically relevant interaction: {a} and {b} can be used together without monitoring."
+    return f"CONTRAINDICATED. {a} with {b} is dangerous; stop {b}."
+
+
+def _renal(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
+    t = item.truth
+    d = kb.drug(t["drug"])
+    note = short(dict(d.renal.bands.items())[t["band"]].note, 90)
+    if tier == "expert":
+        return f"{_band_sentence(d, t['band'], t['action'], t['percent'])} {note}. Monitor renal function."
+    if tier in ("partial", "hedging"):
+        return _band_sentence(d, t["band"], t["action"], t["percent"])
+    if tier == "vague":
+        return rng.choice(
+            [
+                "Reduce the dose in kidney problems and monitor.",
+                "Kidney function matters; be careful with the dose.",
+            ]
+        )
+    if tier == "alarmist":
+        return f"CONTRAINDICATED. Do not use {name(d)} with any kidney impairment."
+    wrong = 50 if t["action"] == "full" else 100
+    return f"{BAND_TEXT[t['band']]}: give {wrong}% of the usual dose of {name(d)}."
+
+
+def _renal_all(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
+    d = kb.drug(item.truth["drug"])
+    bands = item.truth["bands"]
+    if tier in ("expert", "partial", "hedging"):
+        text = " ".join(_band_sentence(d, k, v["action"], v["percent"]) for k, v in bands.items())
+        return text + (" Monitor renal function." if tier == "expert" else "")
+    if tier == "vague":
+        return "eGFR above 60: normal. eGFR 30-59: reduce. eGFR below 30: further reduce."
+    if tier == "alarmist":
+        return f"CONTRAINDICATED in any renal impairment; avoid {name(d)}."
+    return f"No renal dose adjustment is needed for {name(d)} at any eGFR."
+
+
+def _hepatic(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
+    d = kb.drug(item.truth["drug"])
+    action = item.truth["action"]
+    if tier == "expert":
+        return f"{HEPATIC_LEAD[action]}. {name(d)}: {short(d.hepatic.note)}."
+    if tier in ("partial", "hedging"):
+        return f"{HEPATIC_LEAD[action]}."
+    if tier == "vague":
+        return f"{name(d)} has liver concerns but may work."
+    if tier == "alarmist":
+        return f"CONTRAINDICATED in any liver disease. Never use {name(d)}."
+    return f"{HEPATIC_LEAD['none'] if action in ('avoid', 'contraindicated', 'reduce') else HEPATIC_LEAD['contraindicated']}."
+
+
+def _pediatric(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
+    t = item.truth
+    d = kb.drug(t["drug"])
+    mgkg = f"{t['mg_per_kg_low']:g}-{t['mg_per_kg_high']:g} mg/kg/day"
+    dose = f"{t['dose_mg_low']:g}-{t['dose_mg_high']:g} mg/day"
+    if tier == "expert":
+        split = f", divided into {t['divided_doses']} doses" if t["divided_doses"] else ""
+        cap = f" Maximum {t['max_mg_per_day']:g} mg/day." if t["max_mg_per_day"] else ""
+        return f"For {t['weight_kg']} kg: {mgkg} = {dose}{split}.{cap}"
+    if tier in ("partial", "hedging"):
+        return f"{mgkg} for {name(d)}."
+    if tier == "vague":
+        return "Use a weight-based dose and check a paediatric reference."
+    if tier == "alarmist":
+        return f"CONTRAINDICATED in children. Do not give {name(d)}."
+    return f"Give the adult dose of {_dose(d)} regardless of weight."
+
+
+def _pgx(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
+    t = item.truth
+    d = kb.drug(t["drug"])
+    note = next(n for n in d.pgx if n.gene == t["gene"] and n.phenotype == t["phenotype"])
+    who = f"{t['gene']} {words(t['phenotype'])}"
+    if tier == "expert":
+        return f"{who}: {short(note.effect)}. {short(note.recommendation)}."
+    if tier in ("partial", "hedging"):
+        return f"{who}: {short(note.recommendation)}."
+    if tier == "vague":
+        return f"{name(d)} might not work well in this patient."
+    if tier == "alarmist":
+        return f"CONTRAINDICATED. Never give {name(d)} to a {who}."
+    return f"Genotype does not matter for {name(d)}; use the usual dose."
+
+
+def _allergy(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
+    t = item.truth
+    d = kb.drug(t["drug"])
+    rec = {"avoid": "AVOID", "use_with_caution": "Use with caution", "acceptable": "Acceptable"}[
+        t["recommendation"]
+    ]
+    kind = "IgE-mediated (immediate)" if t["mechanism_type"] == "ige" else "non-IgE (delayed, mild)"
+    cross = (
+        f" Cross-reactivity about {t['cross_low']:g}-{t['cross_high']:g}%."
+        if t["cross_low"] is not None and t["cross_high"] is not None
+        else ""
+    )
+    if tier == "expert":
+        return f"{rec}: {name(d)} after a {kind} {words(t['allergy'])} reaction.{cross}"
+    if tier in ("partial", "hedging"):
+        return f"{rec}."
+    if tier == "vague":
+        return f"{name(d)} might be okay but be careful."
+    if tier == "alarmist":
+        return f"CONTRAINDICATED. Never give {name(d)} with any {words(t['allergy'])} allergy."
+    return (
+        "Acceptable: allergy history does not matter here."
+        if t["recommendation"] == "avoid"
+        else f"AVOID {name(d)}: allergy risk is high."
+    )
+
+
+_ANSWERS = {
+    "interaction": _interaction,
+    "renal": _renal,
+    "renal_all": _renal_all,
+    "hepatic": _hepatic,
+    "pediatric": _pediatric,
+    "pgx": _pgx,
+    "allergy": _allergy,
+}
+
+
+def utility(item: Item, tier: str) -> float:
+    """How good a tier's answer is for this item, from the KB truth alone (the annotators' judgement until the
+    gold rubric grader exists). Alarm is right only where the truth is alarming; hedging is right only where
+    evidence is limited (HealthBench grades both directions)."""
+    t = item.truth
+    alarming = (
+        t.get("severity") in ("contraindicated",)
+        or t.get("action") == "contraindicated"
+        or t.get("recommendation") == "avoid"
+    )
+    base = {"expert": 3.0, "partial": 2.0, "vague": 1.0, "wrong": 0.0}
+    if tier in base:
+        return base[tier]
+    if tier == "hedging":
+        return 2.5 if t.get("limited_evidence") else 1.0
+    return 1.5 if alarming else 0.0  # alarmist

@@ -1,0 +1,182 @@
+"""The seeded generators: determinism, held-out entities and phrasings, leakage, annotator agreement."""
+
+import hashlib
+import json
+import random
+
+import pytest
+
+from rxalign.data.formats import load_records
+from rxalign.data.generate import GenerateConfig, check_leakage, corpus_documents, generate, normalise
+from rxalign.data.kb import load_kb
+from rxalign.data.qa import TEMPLATES, TIERS, answer, build_items, utility
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_kb()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory, kb):
+    out = tmp_path_factory.mktemp("gen")
+    return out, generate(out, GenerateConfig(), kb)
+
+
+def rows(out, name):
+    return [json.loads(line) for line in (out / name).read_text().splitlines()]
+
+
+def digest(out):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*.jsonl"))}
+
+
+def test_same_seed_same_files_other_seed_differs(generated, tmp_path, kb):
+    out, _ = generated
+    generate(tmp_path / "again", GenerateConfig(), kb)
+    assert digest(tmp_path / "again") == digest(out)
+    generate(tmp_path / "other", GenerateConfig(seed=1), kb)
+    assert digest(tmp_path / "other") != digest(out)
+
+
+def test_every_file_loads_with_the_strict_loaders(generated):
+    out, manifest = generated
+    for name, count in manifest["counts"].items():
+        assert len(load_records(out / name)) == count > 0, name
+
+
+def test_heldout_drugs_never_reach_behaviour_data(generated):
+    out, manifest = generated
+    heldout = set(manifest["heldout_drugs"])
+    assert len(heldout) >= 15
+    for name in ("sft/train.jsonl", "sft/val.jsonl", "preference/train.jsonl", "preference/val.jsonl"):
+        for r in rows(out, name):
+            assert not heldout & set(r["id"].replace("+", ":").split(":")), (name, r["id"])
+    for r in rows(out, "ppo/prompts.jsonl"):
+        assert not heldout & _truth_drugs(r["truth"])
+    for r in rows(out, "eval/qa.jsonl"):  # every evaluation question is about a held-out drug
+        assert heldout & _truth_drugs(r["truth"]), r["id"]
+    corpus = "\n".join(r["text"] for r in rows(out, "corpus.jsonl")).lower()
+    kb = load_kb()
+    for drug_id in heldout:  # ...which the model can still know from pretraining
+        assert kb.drug(drug_id).name.lower() in corpus
+
+
+def _truth_drugs(truth):
+    return set(truth.get("drugs", [])) | {truth[k] for k in ("drug", "allergy") if k in truth}
+
+
+def test_evaluation_uses_only_heldout_phrasings(generated, kb):
+    out, _ = generated
+    items = {i.id: i for i in build_items(kb, random.Random("items-0"))}
+    for r in rows(out, "eval/qa.jsonl"):
+        item = items[r["id"]]
+        assert r["prompt"] in {item.prompt(t) for t in TEMPLATES[item.task]["eval"]}
+    for r in rows(out, "sft/train.jsonl"):
+        item = items[r["id"]]
+        assert r["prompt"] in {item.prompt(t) for t in TEMPLATES[item.task]["train"]}
+
+
+def test_leakage_check_passes_on_default_and_catches_planted_leaks(generated):
+    out, manifest = generated
+    counts = manifest["counts"]
+    checked = counts["eval/qa.jsonl"] + counts["eval/showcase.jsonl"] + counts["eval/summaries.jsonl"]
+    assert manifest["leakage"] == {"checked_eval_prompts": checked, "leaks": 0}
+    eval_prompts = [r["prompt"] for r in rows(out, "eval/qa.jsonl")]
+    train_prompts = [r["prompt"] for r in rows(out, "sft/train.jsonl")]
+    corpus = [r["text"] for r in rows(out, "corpus.jsonl")]
+    assert check_leakage(eval_prompts, train_prompts, corpus) == []
+    planted = eval_prompts[7]
+    # exact, normalised (case, punctuation, spacing) and inside a corpus document
+    assert len(check_leakage(eval_prompts, [*train_prompts, planted], corpus)) == 1
+    assert (
+        len(check_leakage(eval_prompts, [*train_prompts, "  " + planted.upper().replace("?", " ?!")], corpus))
+        == 1
+    )
+    leak = check_leakage(eval_prompts, train_prompts, [*corpus, f"Background. {planted} More text."])
+    assert len(leak) == 1 and "corpus" in leak[0]
+    assert normalise("Warfarin + NSAIDs  safe?") == "warfarin nsaids safe"
+
+
+def test_generate_refuses_a_leaking_configuration(tmp_path, kb, monkeypatch):
+    from rxalign.data import qa
+
+    # An entity-free phrasing shared by training and evaluation makes identical prompts: refuse to write.
+    leaky = {
+        task: {"train": [*t["train"], "Any advice?"], "eval": ["Any advice?"]}
+        for task, t in qa.TEMPLATES.items()
+    }
+    monkeypatch.setattr(qa, "TEMPLATES", leaky)
+    monkeypatch.setattr("rxalign.data.generate.TEMPLATES", leaky)
+    with pytest.raises(RuntimeError, match="leakage check failed"):
+        generate(tmp_path / "leaky", GenerateConfig(sft_phrasings=5), kb)
+    assert not (tmp_path / "leaky" / "manifest.json").exists()
+
+
+def test_annotator_agreement_default_and_noiseless(generated, tmp_path, kb):
+    _, manifest = generated
+    a = manifest["agreement"]
+    assert 0.4 < a["overall"]["kappa"] < 0.8 and a["majority_matches_gold"] > 0.9
+    assert all(b["n_raters"] == 3 for b in a["batches"])
+    clean = GenerateConfig(annotators={"flip_rate": 0, "noise_sd": 0, "length_bias": 0})
+    m = generate(tmp_path / "clean", clean, kb)
+    assert m["agreement"]["overall"]["kappa"] == 1.0 and m["agreement"]["majority_matches_gold"] == 1.0
+
+
+def test_preference_rows_keep_every_vote_and_the_majority(generated):
+    out, _ = generated
+    for r in rows(out, "preference/train.jsonl"):
+        assert len(r["votes"]) == 3 and sum(r["votes"]) >= 2  # the label is the majority
+        assert r["chosen"] != r["rejected"]
+        assert {"batch", "batch_kappa", "batch_passes_kappa"} <= r.keys()
+
+
+def test_sft_mix_is_a_knob(tmp_path, kb):
+    m = generate(tmp_path / "expert", GenerateConfig(sft_mix={"expert": 1.0}), kb)
+    assert m["counts"]["sft/train.jsonl"] > 0
+    assert {r["tier"] for r in rows(tmp_path / "expert", "sft/train.jsonl")} == {"expert"}
+    with pytest.raises(ValueError, match="sft_mix"):
+        GenerateConfig(sft_mix={"expert": 0.5})
+
+
+def test_showcase_holds_the_seed_guide_cases(generated):
+    out, _ = generated
+    tasks = {r["truth"]["task"]: r["truth"] for r in rows(out, "eval/showcase.jsonl")}
+    assert (
+        tasks["interaction"]["drugs"] == ["warfarin", "ibuprofen"]
+        and tasks["interaction"]["severity"] == "major"
+    )
+    assert tasks["hepatic"]["drug"] == "metformin" and tasks["hepatic"]["action"] in (
+        "avoid",
+        "contraindicated",
+    )
+    assert tasks["pgx"] == {
+        **tasks["pgx"],
+        "drug": "codeine",
+        "gene": "CYP2D6",
+        "phenotype": "poor_metabolizer",
+    }
+    assert tasks["allergy"]["mechanism_type"] == "ige" and tasks["allergy"]["recommendation"] == "avoid"
+    assert any(v["action"] == "reduce" for v in tasks["renal_all"]["bands"].values())
+
+
+def test_answers_follow_the_truth_and_utilities_rank_them(kb):
+    items = {i.id: i for i in build_items(kb, random.Random(0))}
+    rng = random.Random(0)
+    ix = items["interaction:warfarin+ibuprofen"]
+    expert = answer(ix, kb, "expert", rng)
+    assert expert.startswith("MAJOR interaction") and "acetaminophen" in expert and "2x" in expert
+    assert "No clinically relevant interaction" in answer(ix, kb, "wrong", rng)
+    assert [utility(ix, t) for t in ("expert", "partial", "vague", "wrong")] == [3.0, 2.0, 1.0, 0.0]
+    none_pair = next(i for i in items.values() if i.task == "interaction" and i.truth["severity"] == "none")
+    assert utility(none_pair, "alarmist") == 0.0  # crying wolf on a safe pair is worst
+    for item in list(items.values())[::25]:
+        for tier in TIERS:
+            assert answer(item, kb, tier, random.Random(1)).strip()
+
+
+def test_corpus_covers_every_drug_and_pair(kb):
+    docs = corpus_documents(kb, seed=0, phrasings=2)
+    text = "\n".join(docs).lower()
+    assert all(d.name.lower() in text for d in kb.drugs)
+    assert len(docs) >= 2 * len(kb.drugs) + 2 * len(kb.interactions)
