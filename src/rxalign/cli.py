@@ -12,7 +12,7 @@ import typer
 from pydantic import BaseModel
 
 from rxalign import ui
-from rxalign.config import PretrainConfig, bundled_config_path, load_config
+from rxalign.config import PretrainConfig, bundled_config_path, from_flags, load_config
 from rxalign.data.generate import GenerateConfig
 from rxalign.errors import UserError
 
@@ -216,6 +216,73 @@ def _describe_stats(stats: dict) -> str:
                 f"  {key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in stats[key].items())
             )
     return "\n".join(lines)
+
+
+@app.command("eval")
+def eval_(
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="A local Hugging Face causal-LM directory with a chat template, as DIR or NAME=DIR; repeatable. The first is the baseline the others are compared with.",
+        ),
+    ] = None,
+    eval_set: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--eval-set",
+            help="JSONL/Parquet rows with `prompt` and `truth` (questions) or `facts` (notes to summarise); repeatable. Default: the bundled held-out sets (questions, the seed guide's five queries, clinical notes).",
+        ),
+    ] = None,
+    answers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--answers",
+            help='Grade ready answers instead of generating: NAME=FILE, a JSONL of {"id", "answer"} covering every evaluation row; repeatable.',
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for scorecard.json, scorecard.md and responses/.")
+    ] = Path("runs/eval"),
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty --out.")] = False,
+    max_new_tokens: Annotated[
+        int, typer.Option("--max-new-tokens", help="Tokens generated per answer at most.")
+    ] = 128,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Prompts generated together.")] = 16,
+    sample: Annotated[
+        bool,
+        typer.Option(
+            "--sample", help="Sample (pure sampling at --temperature, seeded) instead of greedy decoding."
+        ),
+    ] = False,
+    temperature: Annotated[
+        float, typer.Option("--temperature", help="Sampling temperature with --sample.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and the bootstrap.")] = 0,
+    max_items: Annotated[
+        int | None,
+        typer.Option("--max-items", help="Use only the first N rows of each evaluation set (quick checks)."),
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Generate on the held-out evaluation sets, grade with the gold rubric grader and the hallucination
+    checker, and write the safety scorecard: medical accuracy, contraindication recall (safety), specificity,
+    dose accuracy, humility, the 0-10 score and the hallucination rate, each with a bootstrap 95% CI, and each
+    model's delta against the first."""
+    from rxalign.eval.run import EvalConfig, evaluate
+
+    ui.set_quiet(quiet)
+    cfg = from_flags(
+        EvalConfig,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        do_sample=sample,
+        temperature=temperature,
+        seed=seed,
+        max_items=max_items,
+    )
+    evaluate(out, cfg, model or [], eval_set, answers, overwrite)
 
 
 @app.command("config")

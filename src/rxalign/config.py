@@ -30,6 +30,11 @@ class ModelConfig(Strict):
         None, description="local Hugging Face causal-LM directory; when set, `preset` is ignored"
     )
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="attention dropout of a new model")
+    max_positions: int = Field(
+        1024,
+        ge=8,
+        description="context length of a new model (RoPE: later stages may use longer inputs than pretraining)",
+    )
 
 
 class TokenizerConfig(Strict):
@@ -114,6 +119,16 @@ def load_config(
         return model_cls.model_validate(data)
     except ValidationError as e:
         raise UserError(_describe(e, path, lines, override_keys, model_cls)) from None
+
+
+def from_flags(model_cls: type[C], **values: Any) -> C:
+    """Validate command-line flags into a config; an error names the flag (`--batch-size: ...`)."""
+    try:
+        return model_cls.model_validate(values)
+    except ValidationError as e:
+        err = e.errors()[0]
+        flag = "--" + str(err["loc"][0]).replace("_", "-") if err["loc"] else "flags"
+        raise UserError(f"{flag}: {err['msg']} (got {err.get('input')!r})") from None
 
 
 def dump_config(cfg: BaseModel) -> str:

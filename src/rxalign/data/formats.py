@@ -36,7 +36,7 @@ def read_corpus(path: Path, field: str = "data.corpus", text_key: str = "text") 
     elif path.suffix == ".txt":
         docs = _read_txt(path, field)
     elif path.suffix == ".jsonl":
-        docs = [_text_field(rec, f"{path}:{line}", text_key) for line, rec in _read_jsonl(path)]
+        docs = [_text_field(rec, f"{path}:{line}", text_key) for line, rec in read_jsonl(path)]
     elif path.suffix == ".parquet":
         docs = _text_column(_load_parquet(path, field), path, text_key, "row")
     else:
@@ -68,7 +68,7 @@ def _load(path: Path, kind: str | None, field: str) -> tuple[str, list[dict]]:
     if path.is_dir():
         numbered = [(f"row {i}", row) for i, row in enumerate(_load_saved_dataset(path, field), start=1)]
     elif path.suffix == ".jsonl":
-        numbered = _read_jsonl(path)  # a generator: the first bad line stops the read
+        numbered = read_jsonl(path)  # a generator: the first bad line stops the read
     elif path.suffix == ".parquet":
         numbered = [(f"row {i}", row) for i, row in enumerate(_load_parquet(path, field), start=1)]
     else:
@@ -230,7 +230,7 @@ def _read_txt(path: Path, field: str) -> list[str]:
     return [block.strip() for block in text.split("\n\n") if block.strip()]
 
 
-def _read_jsonl(path: Path):
+def read_jsonl(path: Path):
     """Yield (line_number, record) for each non-blank line; bad bytes, bad JSON or a non-object is one line."""
     try:
         data = path.read_bytes()

@@ -289,8 +289,10 @@ def check_leakage(eval_prompts: list[str], train_prompts: list[str], corpus: lis
 # ---- everything --------------------------------------------------------------------------------------------
 
 
-def generate(out: Path, cfg: GenerateConfig, kb: KnowledgeBase | None = None) -> dict:
-    """Write every dataset under `out` and return the manifest (counts, agreement, leakage result)."""
+def build_datasets(
+    cfg: GenerateConfig, kb: KnowledgeBase | None = None
+) -> tuple[dict[str, list[dict]], dict]:
+    """Every dataset of the testbed in memory ({file name: rows}) and the manifest; raises on a leak."""
     kb = kb or load_kb()
     rng = random.Random(cfg.seed)
     heldout = heldout_drugs(kb, cfg.heldout_drug_fraction, cfg.seed)
@@ -335,8 +337,6 @@ def generate(out: Path, cfg: GenerateConfig, kb: KnowledgeBase | None = None) ->
         "eval/showcase.jsonl": showcase,
         "eval/summaries.jsonl": dpo_eval,
     }
-    for name, rows in files.items():
-        write_jsonl(out / name, rows)
     manifest = {
         "seed": cfg.seed,
         "config": cfg.model_dump(mode="json"),
@@ -345,6 +345,14 @@ def generate(out: Path, cfg: GenerateConfig, kb: KnowledgeBase | None = None) ->
         "agreement": agreement_report,
         "leakage": {"checked_eval_prompts": len(qa_eval) + len(showcase) + len(dpo_eval), "leaks": 0},
     }
+    return files, manifest
+
+
+def generate(out: Path, cfg: GenerateConfig, kb: KnowledgeBase | None = None) -> dict:
+    """Write every dataset under `out` and return the manifest (counts, agreement, leakage result)."""
+    files, manifest = build_datasets(cfg, kb)
+    for name, rows in files.items():
+        write_jsonl(out / name, rows)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 

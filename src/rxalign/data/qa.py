@@ -8,6 +8,7 @@ ever used for held-out evaluation, so evaluation measures transfer to unseen wor
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
 from rxalign.data.kb import Drug, KnowledgeBase
@@ -125,15 +126,25 @@ def sentence(text: str) -> str:
 
 def short(text: str, limit: int = 110) -> str:
     """The first clause of a KB sentence, for compact answers a small model can learn."""
-    for stop in (". ", "; "):
-        if stop in text:
-            text = text.split(stop)[0]
-    text = text.rstrip(".")
+    text = re.split(r"(?<!e\.g)(?<!i\.e)(?<!\bvs)(?<!approx)\. |; ", text, maxsplit=1)[0].rstrip(".")
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
 
 
 def _limited(drug: Drug, *topics: str) -> bool:
     return any(e.topic in topics for e in drug.limited_evidence)
+
+
+def pgx_stance(recommendation: str) -> str:
+    """avoid | adjust | use: what a pharmacogenomic recommendation asks of the prescriber."""
+    r = recommendation.lower()
+    if r.startswith(("avoid", "do not", "contraindicated")):
+        return "avoid"
+    if any(
+        p in r
+        for p in ("no dose adjustment", "no label-specified", "no specific adjustment", "no adjustment")
+    ):
+        return "use"
+    return "adjust"
 
 
 # ---- items ----------------------------------------------------------------------------------------------
@@ -215,6 +226,7 @@ def build_items(kb: KnowledgeBase, rng: random.Random) -> list[Item]:
                 "drug": d.id,
                 "gene": note.gene,
                 "phenotype": note.phenotype,
+                "stance": pgx_stance(note.recommendation),
                 "limited_evidence": _limited(d, "pharmacogenomics"),
             }
             slots = {"drug": name(d), "gene": note.gene, "phenotype": words(note.phenotype)}

@@ -64,7 +64,9 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
     if cfg.model.path is not None:
         model = load_causal_lm(cfg.model.path)
     else:
-        model = build_model(cfg.model.preset, tokenizer, cfg.data.block_size, cfg.model.dropout)
+        model = build_model(
+            cfg.model.preset, tokenizer, max(cfg.model.max_positions, cfg.data.block_size), cfg.model.dropout
+        )
     ln_vocab = math.log(len(tokenizer))
     n_params = count_parameters(model)
     ui.info(
