@@ -12,7 +12,14 @@ import typer
 from pydantic import BaseModel
 
 from rxalign import ui
-from rxalign.config import PretrainConfig, bundled_config_path, from_flags, load_config
+from rxalign.config import (
+    PretrainConfig,
+    RewardConfig,
+    SFTConfig,
+    bundled_config_path,
+    from_flags,
+    load_config,
+)
 from rxalign.data.generate import GenerateConfig
 from rxalign.errors import UserError
 
@@ -26,7 +33,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-STAGES: dict[str, type[BaseModel]] = {"pretrain": PretrainConfig, "generate": GenerateConfig}
+STAGES: dict[str, type[BaseModel]] = {
+    "pretrain": PretrainConfig,
+    "sft": SFTConfig,
+    "reward": RewardConfig,
+    "generate": GenerateConfig,
+}
 
 data_app = typer.Typer(help="Generate, validate and describe datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -77,6 +89,14 @@ def _load(stage: str, config: Path | None, overrides: list[str] | None, out: Pat
     return load_config(STAGES[stage], config, overrides, stage=stage)
 
 
+def _run_stage(stage: str, config, overrides, out, resume: bool, quiet: bool) -> tuple[Any, dict]:
+    import importlib
+
+    ui.set_quiet(quiet)
+    cfg = _load(stage, config, overrides, out)
+    return cfg, importlib.import_module(f"rxalign.stages.{stage}").run(cfg, resume=resume)
+
+
 @app.command()
 def pretrain(
     config: ConfigOpt = None,
@@ -90,16 +110,70 @@ def pretrain(
     With no arguments: a new `tiny` Llama model and a byte-level BPE tokenizer on the bundled corpus,
     into runs/pretrain. Prints train/validation loss and perplexity beside the uniform baseline ln(vocab).
     """
-    from rxalign.stages import pretrain as recipe
-
-    ui.set_quiet(quiet)
-    cfg = _load("pretrain", config, set_, out)
-    summary = recipe.run(cfg, resume=resume)
+    cfg, summary = _run_stage("pretrain", config, set_, out, resume, quiet)
     if not quiet:
         ui.console.print(
             f"[bold green]done[/bold green] {cfg.out}/final · val loss {summary['val_loss']:.3f} "
             f"(ln V = {summary['ln_vocab']:.3f}, {summary['val_loss_below_ln_vocab']:.2f} nats below) · "
             f"ppl {summary['val_ppl']:.2f} · {summary['train_seconds']:.0f}s training"
+        )
+
+
+@app.command()
+def sft(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = None,
+    resume: ResumeOpt = False,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge",
+            help="With LoRA (--set lora.enabled=true), also save the adapter merged into the base model as final_merged/.",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Stage 2: supervised fine-tuning on (instruction, response) pairs; loss on response tokens only.
+
+    Starts from `model_path` (default runs/pretrain/final, or any local HF causal LM with a chat template);
+    data defaults to the bundled SFT pairs. Every example is formatted by the model's chat template exactly
+    as at generation time. Logs train and validation response loss, and sample answers to samples.jsonl.
+    """
+    cfg, summary = _run_stage(
+        "sft", config, [*(set_ or []), *(["merge=true"] if merge else [])], out, resume, quiet
+    )
+    if not quiet:
+        ui.console.print(
+            f"[bold green]done[/bold green] {cfg.out}/final · val response loss {summary['val_loss_first']:.3f} → "
+            f"{summary['val_loss']:.3f} ({summary['val_loss_drop']:.0%} lower) · {summary['train_seconds']:.0f}s training"
+        )
+
+
+@app.command()
+def reward(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = None,
+    resume: ResumeOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Stage 3: an ensemble of Bradley–Terry reward models on majority-vote preference labels.
+
+    Each member is a scalar head on `model_path` (default runs/sft/final) read at the last real token, trained
+    on a bootstrap resample with its own seed; rewards are centred on the training set. Reports validation
+    accuracy against the majority labels and against the gold truth, the margin, and calibration (ECE).
+    """
+    cfg, summary = _run_stage("reward", config, set_, out, resume, quiet)
+    if not quiet:
+        gold = summary["val_accuracy_gold"]
+        cal = summary["calibration"]
+        ui.console.print(
+            f"[bold green]done[/bold green] {cfg.out}/final · {summary['members']} members · val accuracy "
+            f"{summary['val_accuracy_majority']:.1%} vs majority"
+            + (f", {gold:.1%} vs gold" if gold is not None else "")
+            + f" · margin {summary['val_margin']:.2f}"
+            + (f" · ECE {cal['ece']:.3f}" if cal else "")
         )
 
 

@@ -94,6 +94,96 @@ class PretrainConfig(Strict):
     train: TrainConfig = TrainConfig()
 
 
+class LoraSettings(Strict):
+    enabled: bool = Field(False, description="train LoRA adapters (peft) instead of every weight")
+    r: int = Field(8, ge=1, description="adapter rank")
+    alpha: int = Field(16, ge=1, description="adapter scaling numerator (scale = alpha / r)")
+    dropout: float = Field(0.05, ge=0.0, lt=1.0, description="dropout on the adapter input")
+    target_modules: list[str] | Literal["all-linear"] = Field(
+        "all-linear",
+        description="module names to adapt, or all-linear (every linear layer but the output head)",
+    )
+
+
+class SFTDataConfig(Strict):
+    train_file: Path | None = Field(
+        None,
+        description="prompt/completion or messages records (JSONL, Parquet, saved datasets); null = bundled SFT pairs",
+    )
+    val_file: Path | None = Field(
+        None, description="validation records of the same format; null = bundled validation pairs"
+    )
+    max_length: int = Field(
+        256, ge=8, description="tokens per example; longer ones are cut (the count is reported)"
+    )
+
+
+class SFTConfig(Strict):
+    """Stage 2: supervised fine-tuning on (instruction, response) pairs, loss on response tokens only."""
+
+    out: Path = Field(Path("runs/sft"), description="run directory")
+    seed: int = Field(0, description="the one seed for data order, dropout and sampling")
+    model_path: Path = Field(
+        Path("runs/pretrain/final"),
+        description="local Hugging Face causal LM to start from (e.g. the Stage 1 output)",
+    )
+    data: SFTDataConfig = SFTDataConfig()
+    lora: LoraSettings = LoraSettings()
+    merge: bool = Field(
+        False, description="with LoRA, also save the adapter merged into the base as final_merged/"
+    )
+    samples: int = Field(
+        3,
+        ge=0,
+        description="validation prompts answered (greedy) at each evaluation, written to samples.jsonl",
+    )
+    sample_max_new_tokens: int = Field(64, ge=1, description="tokens per sample answer")
+    train: TrainConfig = TrainConfig()
+
+
+class RewardDataConfig(Strict):
+    train_file: Path | None = Field(
+        None,
+        description="preference records prompt/chosen/rejected (optional votes); null = bundled annotated pairs",
+    )
+    val_file: Path | None = Field(
+        None, description="validation preference records; null = bundled validation pairs"
+    )
+    max_length: int = Field(
+        256, ge=8, description="tokens per (prompt, response) sequence; longer ones are cut"
+    )
+
+
+class RewardConfig(Strict):
+    """Stage 3: Bradley–Terry reward models on majority-vote preference labels, trained as an ensemble."""
+
+    out: Path = Field(Path("runs/reward"), description="run directory")
+    seed: int = Field(
+        0, description="base seed; member k uses seed + k for its head, data order and bootstrap"
+    )
+    model_path: Path = Field(
+        Path("runs/sft/final"), description="backbone for every member (e.g. the Stage 2 output)"
+    )
+    data: RewardDataConfig = RewardDataConfig()
+    members: int = Field(3, ge=1, description="ensemble size K")
+    bootstrap: bool = Field(True, description="train each member on a bootstrap resample of the pairs")
+    margin: float = Field(0.0, ge=0.0, description="Bradley–Terry margin m in -log σ(r_c - r_r - m)")
+    weight_by_agreement: bool = Field(
+        False, description="weight each pair by the share of annotators who voted with the majority"
+    )
+    drop_below_kappa: float | None = Field(
+        None,
+        ge=-1.0,
+        le=1.0,
+        description="drop batches of pairs whose Fleiss κ is below this (null = keep all)",
+    )
+    kappa_batch_size: int = Field(50, ge=2, description="pairs per agreement batch for drop_below_kappa")
+    calibration_bins: int = Field(
+        5, ge=2, description="confidence bins for accuracy-per-bin and expected calibration error"
+    )
+    train: TrainConfig = TrainConfig()
+
+
 C = TypeVar("C", bound=BaseModel)
 
 # The keys that do not change what a run computes: a resumed run may differ in these.

@@ -31,3 +31,24 @@ def lm_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
         reduction="sum",
     )
     return loss_sum, (shift_labels != IGNORE_INDEX).sum()
+
+
+def bradley_terry_loss_sum(
+    chosen_rewards: torch.Tensor,
+    rejected_rewards: torch.Tensor,
+    margin: float | torch.Tensor = 0.0,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Bradley–Terry pairwise loss (Bradley & Terry 1952; as a reward-model loss, Ouyang et al. 2022, eq. 1):
+
+        L = -Σ_i w_i · log σ(r(x_i, y_i^chosen) - r(x_i, y_i^rejected) - m_i)
+
+    Args:
+        chosen_rewards, rejected_rewards: (B,) scalar rewards of the preferred and the dispreferred response.
+        margin: m, required reward gap (0 = plain BT; Llama 2 uses a margin from the rating difference).
+        weights: (B,) per-pair weights (e.g. annotator agreement), 1 when None.
+    Returns:
+        scalar sum over pairs; divide by B for the mean that TRL's RewardTrainer reports.
+    """
+    losses = -F.logsigmoid(chosen_rewards.float() - rejected_rewards.float() - margin)  # (B,)
+    return (losses * weights).sum() if weights is not None else losses.sum()

@@ -6,6 +6,7 @@ writes the resolved config; `finish` writes the final model and the summary atom
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ class RunDir:
         """Write `final/` (a plain Hugging Face directory) and `summary.json`, each appearing whole or not at all."""
         save_hf_dir(self.final_dir, model, tokenizer)
         write_json_atomic(self.path / "summary.json", summary)
+
+
+def read_summary(path: Path) -> dict:
+    return json.loads((Path(path) / "summary.json").read_text(encoding="utf-8"))
 
 
 def save_hf_dir(path: Path, model, tokenizer) -> None:

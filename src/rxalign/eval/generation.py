@@ -7,11 +7,14 @@ import torch
 from rxalign import ui
 
 
-def render_prompts(tokenizer, prompts: list[str]) -> list[str]:
-    """Each question as one user turn, followed by the assistant header (the chat template is the one format)."""
+def render_prompts(tokenizer, prompts: list[str | list[dict]]) -> list[str]:
+    """Each prompt (a question, or the turns of a conversation so far) through the chat template, ending
+    with the assistant header: the chat template is the one prompt format."""
     return [
         tokenizer.apply_chat_template(
-            [{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True
+            [{"role": "user", "content": p}] if isinstance(p, str) else p,
+            tokenize=False,
+            add_generation_prompt=True,
         )
         for p in prompts
     ]
@@ -21,7 +24,7 @@ def render_prompts(tokenizer, prompts: list[str]) -> list[str]:
 def generate(
     model,
     tokenizer,
-    prompts: list[str],
+    prompts: list[str | list[dict]],
     *,
     max_new_tokens: int = 128,
     batch_size: int = 16,

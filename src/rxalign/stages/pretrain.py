@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import torch
 from accelerate.utils import set_seed
@@ -19,7 +18,7 @@ from rxalign.errors import UserError
 from rxalign.losses import lm_loss_sum
 from rxalign.models.load import build_model, check_model_dir, count_parameters, load_causal_lm, load_tokenizer
 from rxalign.models.tokenizer import train_tokenizer
-from rxalign.rundir import open_run, save_hf_dir
+from rxalign.rundir import open_run, read_summary, save_hf_dir
 from rxalign.train.loop import make_accelerator, train
 
 
@@ -36,7 +35,7 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
     accelerator.wait_for_everyone()
     if run_dir.complete and resume:
         ui.info(f"{cfg.out}: run already complete")
-        return _read_summary(run_dir.path)
+        return read_summary(run_dir.path)
     if cfg.model.path is not None:
         check_model_dir(cfg.model.path)
     docs = read_corpus(cfg.data.corpus) if cfg.data.corpus is not None else bundled_corpus()
@@ -95,7 +94,7 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
         loss_sum, _ = lm_loss_sum(logits, batch["input_ids"])
         return loss_sum, {}
 
-    def eval_fn(model) -> dict:
+    def eval_fn(model, step: int) -> dict:
         # Every process scores the whole (small) validation split, so no cross-process gather is needed.
         total, count = 0.0, 0
         for start in range(0, len(val_blocks), cfg.train.batch_size):
@@ -141,9 +140,3 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
         run_dir.finish(accelerator.unwrap_model(model), tokenizer, summary)
     accelerator.wait_for_everyone()
     return summary
-
-
-def _read_summary(path: Path) -> dict:
-    import json
-
-    return json.loads((path / "summary.json").read_text(encoding="utf-8"))

@@ -29,7 +29,7 @@ from rxalign.train.checkpoint import list_checkpoints, load_checkpoint, save_che
 from rxalign.train.metrics import MetricsLog, Throughput, flops_per_token, peak_flops, peak_memory_mb
 
 LossFn = Callable[[torch.nn.Module, dict], tuple[torch.Tensor, dict[str, torch.Tensor]]]
-EvalFn = Callable[[torch.nn.Module], dict[str, float]]
+EvalFn = Callable[[torch.nn.Module, int], dict[str, float]]  # (model, optimiser step) -> metrics
 
 
 def make_accelerator(precision: str) -> tuple[Accelerator, str]:
@@ -71,11 +71,22 @@ class BatchOrder:
     """Deterministic data order, so the data position is one integer.
 
     Micro-batch `k` of process `rank` is global batch `k * world + rank`; the batches of epoch `e` are
-    consecutive slices of a permutation seeded by (seed, e). The last batch of an epoch may be short.
+    consecutive slices of a permutation seeded by (seed, e). The last batch of an epoch may be short. With
+    `lengths`, each run of 32 batches' worth of the permutation is sorted by length (longest first), so a
+    batch holds examples of similar length and little padding, while the epoch order stays random.
     """
 
+    MEGABATCH = 32
+
     def __init__(
-        self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1, shuffle: bool = True
+        self,
+        n: int,
+        batch_size: int,
+        seed: int,
+        rank: int = 0,
+        world: int = 1,
+        shuffle: bool = True,
+        lengths: list[int] | None = None,
     ):
         self.n, self.batch_size, self.seed, self.rank, self.world, self.shuffle = (
             n,
@@ -85,6 +96,7 @@ class BatchOrder:
             world,
             shuffle,
         )
+        self.lengths = lengths
         self.per_epoch = math.ceil(n / batch_size)
         self._perm: tuple[int, list[int]] | None = None
 
@@ -95,6 +107,13 @@ class BatchOrder:
                 order = torch.randperm(self.n, generator=g).tolist()
             else:
                 order = list(range(self.n))
+            if self.lengths is not None:
+                span = self.MEGABATCH * self.batch_size
+                order = [
+                    i
+                    for s in range(0, self.n, span)
+                    for i in sorted(order[s : s + span], key=lambda i: -self.lengths[i])
+                ]
             self._perm = (epoch, order)
         return self._perm[1]
 
@@ -128,6 +147,7 @@ def train(
     eval_fn: EvalFn | None = None,
     resume: bool = False,
     description: str = "train",
+    lengths: list[int] | None = None,
 ) -> LoopResult:
     """Run `cfg.max_steps` optimiser steps (or the rest of them after a resume); checkpoints under run_dir."""
     acc = accelerator
@@ -160,7 +180,7 @@ def train(
         log.truncate_after(step)
         ui.info(f"resumed from {checkpoints[-1]} (step {step})")
 
-    order = BatchOrder(n_examples, cfg.batch_size, seed, rank, world)
+    order = BatchOrder(n_examples, cfg.batch_size, seed, rank, world, lengths=lengths)
     flops_tok = flops_per_token(unwrapped)
     peak = peak_flops(acc.device.type, precision, cfg.peak_tflops)
     throughput = Throughput()
@@ -172,7 +192,7 @@ def train(
         with throughput.pause():
             model.eval()
             with torch.no_grad(), acc.autocast():
-                result = eval_fn(model) if eval_fn else {}
+                result = eval_fn(model, at_step) if eval_fn else {}
             model.train()
         return result
 

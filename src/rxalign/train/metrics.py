@@ -87,18 +87,19 @@ class Throughput:
 
 
 def flops_per_token(model: torch.nn.Module) -> float:
-    """6·N training FLOPs per token (Kaplan et al. 2020), N = trainable parameters that do matrix work.
-
-    The input embedding is a lookup, not a matmul, so it is left out of N.
+    """Training FLOPs per token: 2·N forward + 2·N backward through the activations + 2·N_trainable for the
+    weight gradients, which is the usual 6·N (Kaplan et al. 2020) when every weight trains and 4·N + 2·N_lora
+    with LoRA. N leaves out the input embedding: a lookup, not a matmul (a tied output head still counts).
     """
     embedding = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
     skip = {id(p) for p in embedding.parameters()} if embedding is not None else set()
-    # A tied output projection shares the embedding's weight but does do matmul work.
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
     if head is not None:
         skip -= {id(p) for p in head.parameters()}
-    n = sum(p.numel() for p in model.parameters() if p.requires_grad and id(p) not in skip)
-    return 6.0 * n
+    params = [p for p in model.parameters() if id(p) not in skip]
+    n_all = sum(p.numel() for p in params)
+    n_trainable = sum(p.numel() for p in params if p.requires_grad)
+    return 4.0 * n_all + 2.0 * n_trainable
 
 
 @cache

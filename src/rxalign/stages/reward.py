@@ -1,0 +1,298 @@
+"""Stage 3 recipe: an ensemble of Bradley–Terry reward models on majority-vote labels, centred and calibrated.
+
+Member k trains on a bootstrap resample of the pairs with seed + k (its own head, order and resample), in
+`members/member-k/` (its own metrics and checkpoints, so a killed run resumes member by member). The final
+ensemble is `final/member-k/` (each loads with `AutoModelForSequenceClassification`) and `final/ensemble.json`
+(the members' centring offsets: rewards have mean 0 on the training responses).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import time
+
+import torch
+from accelerate.utils import set_seed
+
+from rxalign import ui
+from rxalign.config import RewardConfig, fingerprint
+from rxalign.data.annotators import batch_agreements
+from rxalign.data.formats import load_records
+from rxalign.data.generate import GenerateConfig, build_datasets
+from rxalign.data.stats import presentation_votes
+from rxalign.errors import UserError
+from rxalign.losses import bradley_terry_loss_sum
+from rxalign.models.heads import (
+    EnsembleScores,
+    encode_responses,
+    load_reward_model,
+    pad_batch,
+    sequence_rewards,
+)
+from rxalign.models.load import check_model_dir, load_tokenizer
+from rxalign.rundir import open_run, read_summary, save_hf_dir
+from rxalign.train.checkpoint import write_json_atomic
+from rxalign.train.loop import make_accelerator, train
+
+
+def load_preferences(cfg: RewardConfig) -> tuple[list[dict], list[dict]]:
+    if cfg.data.train_file is None or cfg.data.val_file is None:
+        files, _ = build_datasets(GenerateConfig())
+    train = (
+        load_records(cfg.data.train_file, "preference", "data.train_file")
+        if cfg.data.train_file
+        else files["preference/train.jsonl"]
+    )
+    val = (
+        load_records(cfg.data.val_file, "preference", "data.val_file")
+        if cfg.data.val_file
+        else files["preference/val.jsonl"]
+    )
+    return train, val
+
+
+def agreement_weight(row: dict) -> float:
+    """Share of annotators who voted with the majority (1 without votes)."""
+    votes = row.get("votes")
+    return max(sum(votes), len(votes) - sum(votes)) / len(votes) if votes else 1.0
+
+
+def drop_low_kappa(rows: list[dict], threshold: float, batch_size: int) -> list[dict]:
+    """Keep the pairs of batches whose Fleiss κ (in the presentation frame when recorded) reaches the threshold."""
+    if not all(r.get("votes") for r in rows):
+        raise UserError("drop_below_kappa needs a 'votes' list on every training pair")
+    votes = [presentation_votes(r) or r["votes"] for r in rows]
+    batches = batch_agreements(votes, batch_size, threshold)
+    return [r for i, r in enumerate(rows) if batches[i // batch_size].passes_threshold]
+
+
+def pair_metrics(
+    chosen: torch.Tensor, rejected: torch.Tensor, gold: torch.Tensor | None = None
+) -> dict[str, torch.Tensor]:
+    """Sums over pairs (the loop and the evaluation divide by the pair count)."""
+    margin = chosen - rejected
+    out = {
+        "accuracy": (margin > 0).float().sum(),
+        "margin": margin.sum(),
+        "r_chosen": chosen.sum(),
+        "r_rejected": rejected.sum(),
+    }
+    if gold is not None:  # gold[i] = 1 when the truth prefers `chosen`
+        out["gold_accuracy"] = ((margin > 0).float() == gold).float().sum()
+    return out
+
+
+def calibration(p_chosen: torch.Tensor, gold: torch.Tensor, bins: int) -> dict:
+    """Accuracy per confidence bin against the truth and the expected calibration error (Guo et al. 2017):
+    ECE = Σ_b (n_b / N) |accuracy_b − confidence_b|, confidence = max(p, 1 − p) with p = σ(r_c − r_r)."""
+    confidence = torch.maximum(p_chosen, 1 - p_chosen)
+    correct = ((p_chosen > 0.5).float() == gold).float()
+    edges = torch.linspace(0.5, 1.0, bins + 1)
+    table, ece = [], 0.0
+    for b in range(bins):
+        inside = (confidence >= edges[b]) & ((confidence < edges[b + 1]) | (b == bins - 1))
+        n = int(inside.sum())
+        if n:
+            acc, conf = correct[inside].mean().item(), confidence[inside].mean().item()
+            ece += n / len(gold) * abs(acc - conf)
+            table.append(
+                {"bin": [edges[b].item(), edges[b + 1].item()], "n": n, "accuracy": acc, "confidence": conf}
+            )
+    return {"bins": table, "ece": ece}
+
+
+def run(cfg: RewardConfig, resume: bool = False) -> dict:
+    started = time.perf_counter()
+    accelerator, precision = make_accelerator(cfg.train.precision)
+    run_dir = open_run(cfg.out, cfg, resume)
+    accelerator.wait_for_everyone()
+    if run_dir.complete and resume:
+        ui.info(f"{cfg.out}: run already complete")
+        return read_summary(run_dir.path)
+    check_model_dir(cfg.model_path, "model_path")
+    train_rows, val_rows = load_preferences(cfg)
+    if cfg.drop_below_kappa is not None:
+        kept = drop_low_kappa(train_rows, cfg.drop_below_kappa, cfg.kappa_batch_size)
+        ui.info(
+            f"reward: dropped {len(train_rows) - len(kept)} pairs in batches with κ < {cfg.drop_below_kappa}"
+        )
+        train_rows = kept
+    if not train_rows:
+        raise UserError("reward: no training pairs left")
+    tokenizer = load_tokenizer(cfg.model_path, "model_path")
+    if not tokenizer.chat_template or tokenizer.pad_token_id is None:
+        raise UserError(
+            f"model_path: {cfg.model_path} needs a chat template and a pad token (run SFT on it first)"
+        )
+
+    def encode(rows: list[dict]) -> tuple[list[list[int]], list[list[int]]]:
+        prompts = [r["prompt"] for r in rows]
+        return (
+            encode_responses(tokenizer, prompts, [r["chosen"] for r in rows], cfg.data.max_length),
+            encode_responses(tokenizer, prompts, [r["rejected"] for r in rows], cfg.data.max_length),
+        )
+
+    train_c, train_r = encode(train_rows)
+    val_c, val_r = encode(val_rows)
+    weights = torch.tensor([agreement_weight(r) if cfg.weight_by_agreement else 1.0 for r in train_rows])
+    val_gold = torch.tensor([float(r.get("gold_chosen_better", True)) for r in val_rows])
+    has_gold = all("gold_chosen_better" in r for r in val_rows)
+    ui.info(
+        f"reward: {cfg.members} members · {len(train_rows)} train / {len(val_rows)} val pairs · {precision} on {accelerator.device}"
+    )
+    if accelerator.is_main_process:
+        run_dir.start(cfg)
+    accelerator.wait_for_everyone()
+    device, pad = accelerator.device, tokenizer.pad_token_id
+
+    def rewards_of(model, chosen_ids, rejected_ids, batch_size=32) -> tuple[torch.Tensor, torch.Tensor]:
+        out_c, out_r = [], []
+        for s in range(0, len(chosen_ids), batch_size):
+            ids, mask = pad_batch(chosen_ids[s : s + batch_size] + rejected_ids[s : s + batch_size], pad)
+            r = sequence_rewards(model, ids.to(device), mask.to(device)).cpu()
+            half = len(chosen_ids[s : s + batch_size])
+            out_c.append(r[:half])
+            out_r.append(r[half:])
+        return torch.cat(out_c), torch.cat(out_r)
+
+    member_rewards = []  # per member: (val chosen, val rejected) centred
+    members_meta = []
+    for k in range(cfg.members):
+        member_dir = run_dir.path / "members" / f"member-{k}"
+        rng = random.Random(cfg.seed + k)
+        sample = (
+            [rng.randrange(len(train_rows)) for _ in train_rows]
+            if cfg.bootstrap
+            else list(range(len(train_rows)))
+        )
+        if not (member_dir / "final").is_dir():
+            set_seed(cfg.seed + k)
+            model = load_reward_model(cfg.model_path, seed=cfg.seed + k)
+            model.config.pad_token_id = pad
+
+            def make_batch(indices: list[int], sample: list[int] = sample) -> dict:
+                rows = [sample[i] for i in indices]
+                # chosen and rejected of a batch go through the model in one forward
+                ids, mask = pad_batch([train_c[i] for i in rows] + [train_r[i] for i in rows], pad)
+                return {
+                    "input_ids": ids.to(device),
+                    "attention_mask": mask.to(device),
+                    "weights": weights[rows].to(device),
+                    "n_items": len(rows),
+                    "n_tokens": int(mask.sum()),
+                }
+
+            def loss_fn(model, batch):
+                rewards = sequence_rewards(model, batch["input_ids"], batch["attention_mask"])  # (2B,)
+                chosen, rejected = rewards.chunk(2)
+                loss = bradley_terry_loss_sum(chosen, rejected, cfg.margin, batch["weights"])
+                return loss, {k: v.detach() for k, v in pair_metrics(chosen, rejected).items()}
+
+            def eval_fn(model, step: int) -> dict:
+                c, r = rewards_of(model, val_c, val_r)
+                n = len(c)
+                m = {
+                    f"val_{k}": v.item() / n
+                    for k, v in pair_metrics(c, r, val_gold if has_gold else None).items()
+                }
+                m["val_loss"] = bradley_terry_loss_sum(c, r, cfg.margin).item() / n
+                return m
+
+            result = train(
+                accelerator=accelerator,
+                precision=precision,
+                model=model,
+                loss_fn=loss_fn,
+                make_batch=make_batch,
+                n_examples=len(sample),
+                cfg=cfg.train,
+                seed=cfg.seed + k,
+                run_dir=member_dir,
+                eval_fn=eval_fn,
+                resume=resume,
+                description=f"reward {k + 1}/{cfg.members}",
+                lengths=[len(train_c[i]) + len(train_r[i]) for i in sample],
+            )
+            model = accelerator.unwrap_model(model).eval()
+            with torch.no_grad():
+                tc, tr = rewards_of(model, train_c, train_r)
+            # Centre: mean 0 over the training responses (chosen and rejected), recorded with the member.
+            model.config.reward_offset = torch.cat([tc, tr]).mean().item()
+            if accelerator.is_main_process:
+                save_hf_dir(member_dir / "final", model, tokenizer)
+                write_json_atomic(
+                    member_dir / "member.json",
+                    {
+                        "offset": model.config.reward_offset,
+                        "train_seconds": result.train_seconds,
+                        "last_eval": result.last_eval,
+                    },
+                )
+            accelerator.wait_for_everyone()
+        model = load_reward_model(member_dir / "final", field=f"member {k}").to(device).eval()
+        offset = json.loads((member_dir / "member.json").read_text())["offset"]
+        with torch.no_grad():
+            vc, vr = rewards_of(model, val_c, val_r)
+        member_rewards.append((vc - offset, vr - offset))
+        members_meta.append(
+            {
+                "dir": f"member-{k}",
+                "offset": offset,
+                "seed": cfg.seed + k,
+                **{
+                    key: v
+                    for key, v in json.loads((member_dir / "member.json").read_text())["last_eval"].items()
+                },
+            }
+        )
+
+    chosen = EnsembleScores(torch.stack([c for c, _ in member_rewards]))
+    rejected = EnsembleScores(torch.stack([r for _, r in member_rewards]))
+    n = len(val_rows)
+    ens = {
+        k: v.item() / n
+        for k, v in pair_metrics(chosen.mean, rejected.mean, val_gold if has_gold else None).items()
+    }
+    summary = {
+        "stage": "reward",
+        "members": cfg.members,
+        "val_accuracy_majority": ens["accuracy"],
+        "val_accuracy_gold": ens.get("gold_accuracy"),
+        "val_margin": ens["margin"],
+        "val_r_chosen": ens["r_chosen"],
+        "val_r_rejected": ens["r_rejected"],
+        "val_ensemble_std": (chosen.std.mean().item() + rejected.std.mean().item()) / 2,
+        "member_val_accuracy_gold": [m.get("val_gold_accuracy") for m in members_meta],
+        "calibration": calibration(torch.sigmoid(chosen.mean - rejected.mean), val_gold, cfg.calibration_bins)
+        if has_gold
+        else None,
+        "train_pairs": len(train_rows),
+        "val_pairs": n,
+        "stage_seconds": time.perf_counter() - started,
+        "precision": precision,
+        "device": str(device),
+        "config_fingerprint": fingerprint(cfg),
+    }
+    if accelerator.is_main_process:
+        tmp = run_dir.path / ".final.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        for k in range(cfg.members):
+            shutil.copytree(run_dir.path / "members" / f"member-{k}" / "final", tmp / f"member-{k}")
+        write_json_atomic(
+            tmp / "ensemble.json",
+            {
+                "members": members_meta,
+                "max_length": cfg.data.max_length,
+                "aggregates": ["mean", "lcb", "min"],
+            },
+        )
+        if run_dir.final_dir.exists():
+            shutil.rmtree(run_dir.final_dir)
+        os.replace(tmp, run_dir.final_dir)
+        write_json_atomic(run_dir.path / "summary.json", summary)
+    accelerator.wait_for_everyone()
+    return summary

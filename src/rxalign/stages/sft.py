@@ -1,0 +1,164 @@
+"""Stage 2 recipe: supervised fine-tuning with the loss on response tokens only (full or LoRA)."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import torch
+from accelerate.utils import set_seed
+
+from rxalign import ui
+from rxalign.config import SFTConfig, fingerprint
+from rxalign.data.collate import conversation, lm_batch, sft_example
+from rxalign.data.formats import load_records
+from rxalign.data.generate import GenerateConfig, build_datasets
+from rxalign.errors import UserError
+from rxalign.eval.generation import generate
+from rxalign.losses import lm_loss_sum
+from rxalign.models.load import (
+    apply_lora,
+    check_model_dir,
+    count_parameters,
+    ensure_pad_token,
+    load_causal_lm,
+    load_tokenizer,
+)
+from rxalign.rundir import open_run, read_summary, save_hf_dir
+from rxalign.train.loop import make_accelerator, train
+
+
+def load_pairs(cfg: SFTConfig) -> tuple[list[dict], list[dict]]:
+    """Training and validation records: the given files, or the bundled generated pairs."""
+    if cfg.data.train_file is None or cfg.data.val_file is None:
+        files, _ = build_datasets(GenerateConfig())
+    train = (
+        load_records(cfg.data.train_file, field="data.train_file")
+        if cfg.data.train_file
+        else files["sft/train.jsonl"]
+    )
+    val = (
+        load_records(cfg.data.val_file, field="data.val_file")
+        if cfg.data.val_file
+        else files["sft/val.jsonl"]
+    )
+    for name, rows in (("data.train_file", train), ("data.val_file", val)):
+        bad = next((r for r in rows if "messages" not in r and "completion" not in r), None)
+        if bad is not None:
+            raise UserError(f"{name}: expected prompt/completion or messages records, got keys {sorted(bad)}")
+    return train, val
+
+
+def run(cfg: SFTConfig, resume: bool = False) -> dict:
+    started = time.perf_counter()
+    accelerator, precision = make_accelerator(cfg.train.precision)
+    run_dir = open_run(cfg.out, cfg, resume)
+    accelerator.wait_for_everyone()
+    if run_dir.complete and resume:
+        ui.info(f"{cfg.out}: run already complete")
+        return read_summary(run_dir.path)
+    check_model_dir(cfg.model_path, "model_path")
+    train_rows, val_rows = load_pairs(cfg)
+    tokenizer = load_tokenizer(cfg.model_path, "model_path")
+    if not tokenizer.chat_template:
+        raise UserError(
+            f"model_path: {cfg.model_path} has no chat template; SFT formats every example with it"
+        )
+
+    set_seed(cfg.seed)
+    model = load_causal_lm(cfg.model_path, "model_path")
+    ensure_pad_token(model, tokenizer)
+    train_ex = [sft_example(tokenizer, conversation(r), cfg.data.max_length) for r in train_rows]
+    val_ex = [sft_example(tokenizer, conversation(r), cfg.data.max_length) for r in val_rows]
+    truncated = sum(t for *_, t in train_ex) + sum(t for *_, t in val_ex)
+    if truncated:
+        ui.warn(f"{truncated} examples longer than data.max_length={cfg.data.max_length} tokens were cut")
+    train_ex, val_ex = [e[:2] for e in train_ex], [e[:2] for e in val_ex]
+    if cfg.lora.enabled:
+        model = apply_lora(model, cfg.lora)
+    ui.info(
+        f"sft: {count_parameters(model, trainable_only=True) / 1e6:.2f}M trainable of {count_parameters(model) / 1e6:.2f}M"
+        f"{' (LoRA)' if cfg.lora.enabled else ''} · {len(train_ex)} train / {len(val_ex)} val examples · "
+        f"{precision} on {accelerator.device}"
+    )
+    if accelerator.is_main_process:
+        run_dir.start(cfg)
+    accelerator.wait_for_everyone()
+
+    device, pad = accelerator.device, tokenizer.pad_token_id
+    sample_prompts = [conversation(r)[:-1] for r in val_rows[: cfg.samples]]
+
+    def to(batch: dict) -> dict:
+        return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+    def make_batch(indices: list[int]) -> dict:
+        return to(lm_batch([train_ex[i] for i in indices], pad))
+
+    def loss_fn(model, batch):
+        logits = model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+        ).logits  # (B, T, V)
+        return lm_loss_sum(logits, batch["labels"])[0], {}
+
+    def eval_fn(model, step: int) -> dict:
+        total, count = 0.0, 0
+        for start in range(0, len(val_ex), cfg.train.batch_size):
+            batch = to(lm_batch(val_ex[start : start + cfg.train.batch_size], pad))
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            loss_sum, n = lm_loss_sum(logits, batch["labels"])
+            total, count = total + loss_sum.item(), count + n.item()
+        if sample_prompts and accelerator.is_main_process:
+            answers = generate(
+                accelerator.unwrap_model(model),
+                tokenizer,
+                sample_prompts,
+                max_new_tokens=cfg.sample_max_new_tokens,
+                description="samples",
+            )
+            with open(run_dir.path / "samples.jsonl", "a", encoding="utf-8") as f:
+                for p, a in zip(sample_prompts, answers, strict=True):
+                    f.write(json.dumps({"step": step, "prompt": p[-1]["content"], "answer": a}) + "\n")
+        return {"val_loss": total / count, "val_ppl": math.exp(min(total / count, 50.0))}
+
+    result = train(
+        accelerator=accelerator,
+        precision=precision,
+        model=model,
+        loss_fn=loss_fn,
+        make_batch=make_batch,
+        n_examples=len(train_ex),
+        cfg=cfg.train,
+        seed=cfg.seed,
+        run_dir=run_dir.path,
+        eval_fn=eval_fn,
+        resume=run_dir.resuming,
+        description="sft",
+        lengths=[len(e[0]) for e in train_ex],
+    )
+    first_val = json.loads((run_dir.path / "metrics.jsonl").read_text().splitlines()[0])["val_loss"]
+    summary = {
+        "stage": "sft",
+        "val_loss": result.last_eval["val_loss"],
+        "val_loss_first": first_val,
+        "val_loss_drop": 1 - result.last_eval["val_loss"] / first_val,
+        "train_loss": result.last_train.get("loss"),
+        "steps": result.step,
+        "tokens": result.last_train.get("tokens"),
+        "train_seconds": result.train_seconds,
+        "stage_seconds": time.perf_counter() - started,
+        "trainable_parameters": count_parameters(model, trainable_only=True),
+        "lora": cfg.lora.enabled,
+        "truncated_examples": truncated,
+        "precision": precision,
+        "device": str(device),
+        "world_size": accelerator.num_processes,
+        "config_fingerprint": fingerprint(cfg),
+    }
+    if accelerator.is_main_process:
+        final = accelerator.unwrap_model(model)
+        run_dir.finish(final, tokenizer, summary)  # a LoRA model saves as an adapter directory
+        if cfg.lora.enabled and cfg.merge:
+            save_hf_dir(run_dir.path / "final_merged", final.merge_and_unload(), tokenizer)
+    accelerator.wait_for_everyone()
+    return summary
