@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from rxalign import ui
 from rxalign.config import (
+    PPOConfig,
     PretrainConfig,
     RewardConfig,
     SFTConfig,
@@ -37,6 +38,7 @@ STAGES: dict[str, type[BaseModel]] = {
     "pretrain": PretrainConfig,
     "sft": SFTConfig,
     "reward": RewardConfig,
+    "ppo": PPOConfig,
     "generate": GenerateConfig,
 }
 
@@ -174,6 +176,25 @@ def reward(
             + (f", {gold:.1%} vs gold" if gold is not None else "")
             + f" · margin {summary['val_margin']:.2f}"
             + (f" · ECE {cal['ece']:.3f}" if cal else "")
+        )
+
+
+@app.command()
+def ppo(config: ConfigOpt = None, set_: SetOpt = None, out: OutOpt = None, resume: ResumeOpt = False, quiet: QuietOpt = False) -> None:
+    """Stage 4: PPO against the reward ensemble with a KL penalty to the SFT reference.
+
+    Samples at temperature T (no top-k/top-p) and scores log-probs at the same T; reward on the last real
+    token (penalty without EOS); per-token k1 KL in the reward or k3 in the loss; adaptive β toward a
+    per-token KL target; GAE, clipped policy and value losses. Logs reward-model and gold scores, KL, β,
+    clip fraction, entropy, explained variance and the reward-hacking audit every iteration; resumes exactly.
+    """
+    cfg, summary = _run_stage("ppo", config, set_, out, resume, quiet)
+    if not quiet:
+        ui.console.print(
+            f"[bold green]done[/bold green] {cfg.out}/final · {summary['iterations']} iterations · gold "
+            f"{summary['gold_score_first']:.2f} → {summary['gold_score_last']:.2f} · rm {summary['rm_score_first']:+.2f} → "
+            f"{summary['rm_score_last']:+.2f} · k3 mean {summary['kl_k3_mean']:.3f} (target {summary['kl_target']}) · "
+            f"β {summary['beta_final']:.3f}"
         )
 
 

@@ -1,0 +1,378 @@
+"""Stage 4 recipe: PPO against the reward-model ensemble with a KL penalty to the SFT reference.
+
+One iteration: sample one response per prompt (pure sampling at temperature T, KV cache, stop at EOS) →
+score log-probs at the same T under the policy and the frozen reference, values under the value model, and
+the response with the reward ensemble (reward on the last real token, never a pad) → per-token rewards
+(−β·k1 per token when KL is in the reward) → GAE → several epochs of clipped policy and value updates →
+adaptive β (Ziegler et al. 2019) → metrics, gold score from the grader, reward-hacking audit. Everything
+(policy, value model, optimiser, controller, RNG, iteration) is checkpointed for exact resume.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+
+import torch
+from accelerate.utils import set_seed
+
+from rxalign import ui
+from rxalign.config import PPOConfig, fingerprint
+from rxalign.data.formats import load_records
+from rxalign.data.generate import GenerateConfig, build_datasets
+from rxalign.data.kb import load_kb
+from rxalign.errors import UserError
+from rxalign.eval.audit import AuditConfig, IterationAuditor, Sample, sample_audit
+from rxalign.eval.generation import render_prompts
+from rxalign.eval.grader import grade
+from rxalign.losses import (
+    adaptive_kl_beta,
+    entropy_from_logits,
+    gae,
+    kl_estimators,
+    masked_mean,
+    ppo_policy_loss,
+    ppo_value_loss,
+    whiten,
+)
+from rxalign.models.heads import RewardEnsemble, load_reward_model
+from rxalign.models.load import apply_lora, check_model_dir, load_causal_lm, load_tokenizer
+from rxalign.rundir import open_run, read_summary
+from rxalign.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from rxalign.train.metrics import MetricsLog, peak_memory_mb
+
+K1_PROBLEM = -0.01  # a mean k1 below this over an iteration means sampling and scoring disagree
+
+
+# ---- log-probs and values on (prompt + response) sequences ---------------------------------------------------
+
+
+def positions(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position ids that count real tokens only: left padding does not shift a prompt (as in generate)."""
+    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+def response_logprobs(model, input_ids, attention_mask, prompt_width: int, temperature: float, with_entropy: bool = False):
+    """Log-probs (B, R) of the response tokens at `temperature`, and optionally the per-token entropy.
+
+    input_ids = [left-padded prompt (P) | right-padded response (R)]; logits at P−1 … P+R−2 predict the
+    response tokens."""
+    logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions(attention_mask)).logits
+    logits = logits[:, prompt_width - 1 : -1, :].float() / temperature  # (B, R, V)
+    logprobs = torch.log_softmax(logits, dim=-1).gather(-1, input_ids[:, prompt_width:, None]).squeeze(-1)
+    return (logprobs, entropy_from_logits(logits)) if with_entropy else logprobs
+
+
+def response_values(value_model, input_ids, attention_mask, prompt_width: int) -> torch.Tensor:
+    """(B, R) value of the state before each response token (the value head at the same positions as the logits)."""
+    hidden = value_model.base_model(input_ids=input_ids, attention_mask=attention_mask,
+                                    position_ids=positions(attention_mask)).last_hidden_state
+    return value_model.score(hidden[:, prompt_width - 1 : -1, :]).squeeze(-1).float()
+
+
+def explained_variance(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> float:
+    var_returns = masked_mean((returns - masked_mean(returns, mask)) ** 2, mask)
+    residual = returns - values
+    var_residual = masked_mean((residual - masked_mean(residual, mask)) ** 2, mask)
+    return float(1 - var_residual / var_returns) if var_returns > 0 else float("nan")
+
+
+class RunningStd:
+    """Welford running mean/variance of scalar scores (for optional reward normalisation)."""
+
+    def __init__(self, n: int = 0, mean: float = 0.0, m2: float = 0.0):
+        self.n, self.mean, self.m2 = n, mean, m2
+
+    def update(self, x: torch.Tensor) -> None:
+        for v in x.tolist():
+            self.n += 1
+            delta = v - self.mean
+            self.mean += delta / self.n
+            self.m2 += delta * (v - self.mean)
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 1.0
+
+
+# ---- rollouts --------------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def rollout(policy, tokenizer, prompts: list[str], cfg: PPOConfig, device):
+    """Sample one response per prompt. Returns input_ids (B, P+R), attention_mask, prompt width P, response
+    mask (B, R) (1 up to and including EOS), and which responses ended with EOS."""
+    texts = render_prompts(tokenizer, prompts)
+    encoded = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    width = max(len(e) for e in encoded)
+    pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
+    prompt_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=device)
+    prompt_mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=device)
+    out = policy.generate(
+        input_ids=prompt_ids, attention_mask=prompt_mask, do_sample=True, temperature=cfg.ppo.temperature,
+        top_k=0, top_p=1.0, max_new_tokens=cfg.ppo.max_new_tokens, pad_token_id=pad, eos_token_id=eos, use_cache=True,
+    )
+    response = out[:, width:]
+    is_eos = response == eos
+    ended = is_eos.any(-1)
+    first_eos = torch.where(ended, is_eos.float().argmax(-1), torch.full_like(ended, response.size(1), dtype=torch.long))
+    steps = torch.arange(response.size(1), device=device)[None, :]
+    response_mask = (steps <= first_eos[:, None]).long() & (steps < response.size(1)).long()
+    response = torch.where(response_mask.bool(), response, torch.full_like(response, pad))
+    return torch.cat([prompt_ids, response], 1), torch.cat([prompt_mask, response_mask], 1), width, response_mask, ended
+
+
+# ---- the recipe ------------------------------------------------------------------------------------------------
+
+
+def load_prompts(cfg: PPOConfig) -> list[dict]:
+    rows = (load_records(cfg.prompts_file, "prompt", "prompts_file") if cfg.prompts_file
+            else build_datasets(GenerateConfig())[0]["ppo/prompts.jsonl"])
+    if not all("truth" in r for r in rows):
+        raise UserError("prompts_file: every prompt needs its structured `truth` (the gold score is part of PPO's metrics)")
+    return rows
+
+
+def run(cfg: PPOConfig, resume: bool = False) -> dict:
+    from rxalign.train.loop import make_accelerator
+
+    started = time.perf_counter()
+    accelerator, precision = make_accelerator(cfg.precision)
+    if accelerator.num_processes > 1:
+        raise UserError("ppo: runs in one process for now; launch it without torchrun/accelerate launch")
+    run_dir = open_run(cfg.out, cfg, resume)
+    if run_dir.complete and resume:
+        ui.info(f"{cfg.out}: run already complete")
+        return read_summary(run_dir.path)
+    check_model_dir(cfg.policy_path, "policy_path")
+    if not (cfg.reward_path / "ensemble.json").is_file():
+        raise UserError(f"reward_path: {cfg.reward_path} is not a reward ensemble (no ensemble.json)")
+    prompts = load_prompts(cfg)
+    tokenizer = load_tokenizer(cfg.policy_path, "policy_path")
+    if not tokenizer.chat_template or tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
+        raise UserError(f"policy_path: {cfg.policy_path} needs a chat template and a pad token distinct from EOS")
+    device = accelerator.device
+    kb = load_kb()
+
+    set_seed(cfg.seed)
+    policy = load_causal_lm(cfg.policy_path, "policy_path").to(device)
+    if cfg.lora.enabled:
+        policy = apply_lora(policy, cfg.lora)
+        reference = None  # the policy with its adapter switched off
+    else:
+        reference = copy.deepcopy(policy).eval().requires_grad_(False)
+    ensemble = RewardEnsemble.load(cfg.reward_path, device)
+    for m in ensemble.members:
+        m.requires_grad_(False)
+    value_src = cfg.reward_path / "member-0" if cfg.ppo.value_init == "reward" else cfg.policy_path
+    value_model = load_reward_model(value_src, field="value model", seed=cfg.seed).to(device)
+    value_model.config.pad_token_id = tokenizer.pad_token_id
+    # Dropout off everywhere: sampling, scoring and updates must see the same function.
+    for m in (policy, value_model, *ensemble.members, *([reference] if reference is not None else [])):
+        m.eval()
+
+    groups = [
+        {"params": [p for p in policy.parameters() if p.requires_grad], "lr": cfg.ppo.lr},
+        {"params": [p for p in value_model.parameters() if p.requires_grad], "lr": cfg.ppo.value_lr},
+    ]
+    optimizer = torch.optim.AdamW(groups, weight_decay=0.0, betas=(0.9, 0.95))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
+    state = {"iteration": 0, "beta": cfg.kl.beta, "score_stats": [0, 0.0, 0.0], "baseline_texts": [], "audit": [],
+             "train_seconds": 0.0}
+    log = MetricsLog(run_dir.path / "metrics.jsonl")
+    ckpt_root = run_dir.path / "checkpoints"
+    auditor = IterationAuditor(AuditConfig(window=cfg.audit_window, stop_on_divergence=cfg.stop_on_divergence))
+    checkpoints = list_checkpoints(ckpt_root) if run_dir.resuming else []
+    if checkpoints:
+        state = load_checkpoint(checkpoints[-1], policy, optimizer, scheduler, extra_modules={"value": value_model})
+        log.truncate_after(state["iteration"])
+        ui.info(f"resumed from {checkpoints[-1]} (iteration {state['iteration']})")
+    else:
+        run_dir.start(cfg)
+    for a in state["audit"]:  # replay the audit history, so its windows continue exactly
+        auditor.update(a["iteration"], _audit_from(a))
+    score_stats = RunningStd(*state["score_stats"])
+    beta = state["beta"]
+    order = torch.Generator().manual_seed(cfg.seed)
+    t0 = time.perf_counter() - state["train_seconds"]
+    last: dict = {}
+    warned: set[str] = set()
+
+    def reference_logprobs(ids, mask, width):
+        if reference is not None:
+            return response_logprobs(reference, ids, mask, width, cfg.ppo.temperature)
+        with policy.disable_adapter():
+            return response_logprobs(policy, ids, mask, width, cfg.ppo.temperature)
+
+    with ui.progress("ppo", total=cfg.ppo.iterations, completed=state["iteration"]) as bar:
+        for it in range(state["iteration"] + 1, cfg.ppo.iterations + 1):
+            tick = time.perf_counter()
+            # -- rollout ------------------------------------------------------------------------------------------
+            n = cfg.ppo.prompts_per_iteration
+            batch_rows = [prompts[((it - 1) * n + i) % len(prompts)] for i in range(n)]
+            ids, mask, width, resp_mask, ended = rollout(policy, tokenizer, [r["prompt"] for r in batch_rows], cfg, device)
+            resp_mask_f = resp_mask.float()
+            with torch.no_grad():
+                old_logprobs = response_logprobs(policy, ids, mask, width, cfg.ppo.temperature) * resp_mask_f
+                ref_logprobs = reference_logprobs(ids, mask, width) * resp_mask_f
+                old_values = response_values(value_model, ids, mask, width) * resp_mask_f
+                # reward on the last real token: the ensemble scores (prompt + response) up to its EOS
+                seqs = [row[m.bool()].tolist() for row, m in zip(ids, mask, strict=True)]
+                scores_k = ensemble.score_ids(seqs)  # (K, B)
+            rm_scores = scores_k.aggregate(cfg.reward.aggregate, cfg.reward.lcb_lambda).to(device)
+            score = rm_scores + cfg.reward.missing_eos_penalty * (~ended).float()
+            if cfg.reward.normalize:
+                score_stats.update(score.cpu())
+                score = score / score_stats.std
+            if cfg.reward.clip is not None:
+                score = score.clamp(-cfg.reward.clip, cfg.reward.clip)
+
+            kl = kl_estimators(old_logprobs, ref_logprobs)
+            kl = {k: v * resp_mask_f for k, v in kl.items()}
+            lengths = resp_mask.sum(-1)
+            last_idx = (lengths - 1).clamp(min=0)
+            rewards = torch.zeros_like(old_logprobs)
+            if cfg.kl.mode == "reward_k1":
+                rewards = rewards - beta * kl["k1"]
+            rewards[torch.arange(len(rewards)), last_idx] += score  # the last real token, never a pad
+            advantages, returns = gae(rewards, old_values, resp_mask_f, cfg.ppo.gamma, cfg.ppo.lam)
+            if cfg.ppo.whiten_advantages:
+                advantages = whiten(advantages, resp_mask_f)
+
+            # -- PPO epochs ---------------------------------------------------------------------------------------
+            stats = {"policy_loss": 0.0, "value_loss": 0.0, "clipfrac": 0.0, "approx_kl": 0.0, "entropy": 0.0,
+                     "value_clipfrac": 0.0, "tokens": 0.0, "kl_loss": 0.0}
+            for _ in range(cfg.ppo.epochs):
+                perm = torch.randperm(n, generator=order)
+                for s in range(0, n, cfg.ppo.minibatch_size):
+                    mb = perm[s : s + cfg.ppo.minibatch_size].to(device)
+                    m = resp_mask_f[mb]
+                    n_tok = m.sum()
+                    logprobs, entropy = response_logprobs(policy, ids[mb], mask[mb], width, cfg.ppo.temperature, with_entropy=True)
+                    pg_sum, clipped, approx_kl = ppo_policy_loss(logprobs, old_logprobs[mb], advantages[mb], m, cfg.ppo.clip_range)
+                    values = response_values(value_model, ids[mb], mask[mb], width)
+                    vf_sum, v_clipped = ppo_value_loss(values, old_values[mb], returns[mb], m, cfg.ppo.value_clip_range)
+                    loss = (pg_sum + cfg.ppo.vf_coef * vf_sum - cfg.ppo.entropy_coef * (entropy * m).sum()) / n_tok
+                    if cfg.kl.mode == "loss_k3":
+                        k3 = kl_estimators(logprobs, ref_logprobs[mb])["k3"]
+                        kl_term = (k3 * m).sum() / n_tok
+                        loss = loss + beta * kl_term
+                        stats["kl_loss"] += kl_term.item() * n_tok.item()
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], cfg.ppo.max_grad_norm)
+                    optimizer.step()
+                    for key, v in (("policy_loss", pg_sum), ("value_loss", vf_sum), ("clipfrac", clipped),
+                                   ("approx_kl", approx_kl), ("entropy", (entropy.detach() * m).sum()),
+                                   ("value_clipfrac", v_clipped), ("tokens", n_tok)):
+                        stats[key] += v.item()
+
+            # -- controller, metrics, audit -----------------------------------------------------------------------
+            n_resp_tokens = resp_mask_f.sum().item()
+            k1_mean = kl["k1"].sum().item() / n_resp_tokens
+            k3_mean = kl["k3"].sum().item() / n_resp_tokens
+            if cfg.kl.adaptive:
+                beta = adaptive_kl_beta(beta, k1_mean, cfg.kl.target, n, cfg.kl.horizon)
+            responses = [tokenizer.decode(row[width:][m.bool()], skip_special_tokens=True) for row, m in zip(ids, resp_mask, strict=True)]
+            gold = [grade(r["truth"], a, kb).score for r, a in zip(batch_rows, responses, strict=True)]
+            if it == 1 and not state["baseline_texts"]:
+                state["baseline_texts"] = responses  # the SFT policy's own answers: the audit's keyword base rates
+            samples = [Sample(text=a, rm_mean=float(mu), rm_std=float(sd), gold=g, n_tokens=int(L))
+                       for a, mu, sd, g, L in zip(responses, scores_k.mean, scores_k.std, gold, lengths, strict=True)]
+            audit = sample_audit(samples, state["baseline_texts"])
+            flags = auditor.update(it, audit)
+            state["audit"].append(_audit_record(it, audit))
+            elapsed = time.perf_counter() - tick
+            tokens = stats.pop("tokens")
+            record = {
+                "iteration": it,
+                "step": it,
+                "rm_score_mean": scores_k.mean.mean().item(),
+                "rm_score_std": scores_k.mean.std().item(),
+                "rm_ensemble_spread": scores_k.std.mean().item(),
+                "reward_used_mean": score.mean().item(),
+                "gold_score_mean": sum(gold) / len(gold),
+                "kl_k1_mean": k1_mean,
+                "kl_k3_mean": k3_mean,
+                "kl_k2_mean": kl["k2"].sum().item() / n_resp_tokens,
+                "kl_k1_per_sequence": kl["k1"].sum().item() / n,
+                "beta": beta,
+                **{k: v / tokens for k, v in stats.items()},
+                "explained_variance": explained_variance(old_values, returns, resp_mask_f),
+                "response_length_mean": lengths.float().mean().item(),
+                "eos_rate": ended.float().mean().item(),
+                "tokens_per_s": float(mask.sum().item() * (1 + cfg.ppo.epochs)) / elapsed,
+                "peak_memory_mb": peak_memory_mb(device.type),
+                "elapsed_s": time.perf_counter() - t0,
+                "audit_flags": [f.kind for f in flags],
+            }
+            if k1_mean < K1_PROBLEM:
+                record["kl_problem"] = (f"mean k1 {k1_mean:.4f} < {K1_PROBLEM}: true KL is never negative; sampling and "
+                                        "scoring disagree (temperature, top-k/top-p, dropout, or padding/position ids)")
+                ui.warn(f"iteration {it}: {record['kl_problem']}")
+            for f in flags:  # every flag is in metrics.jsonl; the console hears of each kind once
+                if f.kind not in warned:
+                    warned.add(f.kind)
+                    ui.warn(f"iteration {it}: audit: {f.message} (further '{f.kind}' flags only in metrics.jsonl)")
+            log.write(record)
+            last = record
+            state.update(iteration=it, beta=beta, score_stats=[score_stats.n, score_stats.mean, score_stats.m2],
+                         train_seconds=time.perf_counter() - t0)
+            stop = auditor.should_stop
+            if it % cfg.save_every == 0 or it == cfg.ppo.iterations or stop:
+                save_checkpoint(ckpt_root, it, policy, optimizer, scheduler, state, keep=cfg.keep_checkpoints,
+                                extra_modules={"value": value_model})
+            bar.update(advance=1, status=f"rm {record['rm_score_mean']:+.2f} · gold {record['gold_score_mean']:.2f} · "
+                                         f"k3 {k3_mean:.3f} · β {beta:.3f}")
+            if stop:
+                ui.warn(f"stopping at iteration {it}: the reward-model score rises while the gold score falls")
+                break
+
+    history = [json.loads(line) for line in (run_dir.path / "metrics.jsonl").read_text().splitlines()]
+    summary = {
+        "stage": "ppo",
+        "iterations": last["iteration"],
+        "stopped_early": last["iteration"] < cfg.ppo.iterations,
+        "gold_score_first": history[0]["gold_score_mean"],
+        "gold_score_last": history[-1]["gold_score_mean"],
+        "rm_score_first": history[0]["rm_score_mean"],
+        "rm_score_last": history[-1]["rm_score_mean"],
+        "kl_k3_mean": sum(h["kl_k3_mean"] for h in history) / len(history),
+        "kl_k3_max": max(h["kl_k3_mean"] for h in history),
+        "kl_k1_min": min(h["kl_k1_mean"] for h in history),
+        "kl_target": cfg.kl.target,
+        "beta_final": last["beta"],
+        "rm_gold_correlation": auditor.summary()["rm_gold_corr"],
+        "audit_flag_counts": auditor.summary()["counts"],
+        "eos_rate_last": last["eos_rate"],
+        "train_seconds": time.perf_counter() - t0,
+        "stage_seconds": time.perf_counter() - started,
+        "precision": precision,
+        "device": str(device),
+        "config_fingerprint": fingerprint(cfg),
+    }
+    final = policy.merge_and_unload() if cfg.lora.enabled else policy
+    run_dir.finish(final, tokenizer, summary)
+    return summary
+
+
+def _audit_record(it: int, audit) -> dict:
+    return {"iteration": it, "mean_rm": audit.mean_rm, "mean_gold": audit.mean_gold, "mean_rm_std": audit.mean_rm_std,
+            "mean_length": audit.mean_length, "n": audit.n,
+            "rm_gold_spearman": None if audit.rm_gold_spearman is None else [audit.rm_gold_spearman.r, audit.rm_gold_spearman.p],
+            "rm_length_pearson": None if audit.rm_length_pearson is None else [audit.rm_length_pearson.r, audit.rm_length_pearson.p],
+            "keywords": {k: [v.freq, v.baseline_freq, v.ratio] for k, v in audit.keywords.items()}}
+
+
+def _audit_from(record: dict):
+    from rxalign.eval.audit import Corr, KeywordRate, SampleAudit
+
+    def corr(v):
+        return None if v is None else Corr(*v)
+
+    return SampleAudit(mean_rm=record["mean_rm"], mean_gold=record["mean_gold"], mean_rm_std=record["mean_rm_std"],
+                       mean_length=record["mean_length"], n=record["n"], rm_gold_spearman=corr(record["rm_gold_spearman"]),
+                       rm_length_pearson=corr(record["rm_length_pearson"]),
+                       keywords={k: KeywordRate(*v) for k, v in record["keywords"].items()})
