@@ -180,7 +180,13 @@ def reward(
 
 
 @app.command()
-def ppo(config: ConfigOpt = None, set_: SetOpt = None, out: OutOpt = None, resume: ResumeOpt = False, quiet: QuietOpt = False) -> None:
+def ppo(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = None,
+    resume: ResumeOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
     """Stage 4: PPO against the reward ensemble with a KL penalty to the SFT reference.
 
     Samples at temperature T (no top-k/top-p) and scores log-probs at the same T; reward on the last real
@@ -416,6 +422,7 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()  # e.g. the load report of a new reward head: expected, not news
     try:
         app(standalone_mode=False)
     except UserError as e:

@@ -186,9 +186,15 @@ class RewardConfig(Strict):
 
 class PPOSettings(Strict):
     iterations: int = Field(40, ge=1, description="rollout-and-update iterations")
-    prompts_per_iteration: int = Field(32, ge=1, description="prompts sampled per iteration (one response each)")
-    max_new_tokens: int = Field(64, ge=1, description="response length cap; a response without EOS is penalised")
-    temperature: float = Field(1.0, gt=0.0, description="sampling temperature, also used when scoring log-probs (no top-k/top-p)")
+    prompts_per_iteration: int = Field(
+        32, ge=1, description="prompts sampled per iteration (one response each)"
+    )
+    max_new_tokens: int = Field(
+        64, ge=1, description="response length cap; a response without EOS is penalised"
+    )
+    temperature: float = Field(
+        1.0, gt=0.0, description="sampling temperature, also used when scoring log-probs (no top-k/top-p)"
+    )
     epochs: int = Field(4, ge=1, description="PPO epochs over each rollout batch")
     minibatch_size: int = Field(8, ge=1, description="rollouts per gradient step")
     clip_range: float = Field(0.2, gt=0.0, description="policy ratio clip ε")
@@ -197,28 +203,40 @@ class PPOSettings(Strict):
     lam: float = Field(0.95, ge=0.0, le=1.0, description="GAE λ")
     vf_coef: float = Field(0.1, ge=0.0, description="value-loss weight")
     entropy_coef: float = Field(0.0, ge=0.0, description="entropy bonus weight")
-    whiten_advantages: bool = Field(True, description="normalise advantages to mean 0, std 1 per rollout batch")
+    whiten_advantages: bool = Field(
+        True, description="normalise advantages to mean 0, std 1 per rollout batch"
+    )
     lr: float = Field(1e-5, gt=0.0, description="policy learning rate (AdamW)")
     value_lr: float = Field(1e-4, gt=0.0, description="value-model learning rate")
     max_grad_norm: float = Field(1.0, gt=0.0, description="gradient clipping (policy and value together)")
-    value_init: Literal["reward", "policy"] = Field("reward", description="value model starts from reward member 0, or the policy backbone with a new head")
+    value_init: Literal["reward", "policy"] = Field(
+        "reward",
+        description="value model starts from reward member 0, or the policy backbone with a new head",
+    )
 
 
 class PPORewardSettings(Strict):
-    aggregate: Literal["mean", "lcb", "min"] = Field("mean", description="ensemble rule: mean, mean − λ·std (lcb) or min over members")
+    aggregate: Literal["mean", "lcb", "min"] = Field(
+        "mean", description="ensemble rule: mean, mean − λ·std (lcb) or min over members"
+    )
     lcb_lambda: float = Field(1.0, ge=0.0, description="λ of the lcb rule")
     normalize: bool = Field(False, description="divide scores by a running std (Welford) before use")
     clip: float | None = Field(None, gt=0.0, description="clip scores to ±clip (null = no clipping)")
-    missing_eos_penalty: float = Field(-1.0, le=0.0, description="added to the score of a response that hit max_new_tokens without EOS")
+    missing_eos_penalty: float = Field(
+        -1.0, le=0.0, description="added to the score of a response that hit max_new_tokens without EOS"
+    )
 
 
 class KLSettings(Strict):
     mode: Literal["reward_k1", "loss_k3"] = Field(
-        "reward_k1", description="reward_k1: per-token −β·k1 in the reward (InstructGPT); loss_k3: β·k3 added to the loss (GRPO-style). Never both."
+        "reward_k1",
+        description="reward_k1: per-token −β·k1 in the reward (InstructGPT); loss_k3: β·k3 added to the loss (GRPO-style). Never both.",
     )
     beta: float = Field(0.05, ge=0.0, description="initial KL coefficient β")
     adaptive: bool = Field(True, description="adapt β toward `target` (Ziegler et al. 2019); false = fixed β")
-    target: float = Field(0.05, gt=0.0, description="target KL PER RESPONSE TOKEN (mean k1 over response tokens), in nats")
+    target: float = Field(
+        0.05, gt=0.0, description="target KL PER RESPONSE TOKEN (mean k1 over response tokens), in nats"
+    )
     horizon: int = Field(1000, ge=1, description="controller horizon in rollouts")
 
 
@@ -227,14 +245,23 @@ class PPOConfig(Strict):
 
     out: Path = Field(Path("runs/ppo"), description="run directory")
     seed: int = Field(0, description="the one seed for sampling, minibatch order and initialisation")
-    policy_path: Path = Field(Path("runs/sft/final"), description="starting policy and KL reference (e.g. the Stage 2 output)")
-    reward_path: Path = Field(Path("runs/reward/final"), description="reward ensemble directory (e.g. the Stage 3 output)")
-    prompts_file: Path | None = Field(None, description="prompt records with `truth` for the gold score; null = bundled PPO prompts")
+    policy_path: Path = Field(
+        Path("runs/sft/final"), description="starting policy and KL reference (e.g. the Stage 2 output)"
+    )
+    reward_path: Path = Field(
+        Path("runs/reward/final"), description="reward ensemble directory (e.g. the Stage 3 output)"
+    )
+    prompts_file: Path | None = Field(
+        None, description="prompt records with `truth` for the gold score; null = bundled PPO prompts"
+    )
     lora: LoraSettings = LoraSettings()
     ppo: PPOSettings = PPOSettings()
     reward: PPORewardSettings = PPORewardSettings()
     kl: KLSettings = KLSettings()
-    stop_on_divergence: bool = Field(False, description="stop early when the audit sees the reward-model score rise while the gold score falls")
+    stop_on_divergence: bool = Field(
+        False,
+        description="stop early when the audit sees the reward-model score rise while the gold score falls",
+    )
     audit_window: int = Field(5, ge=2, description="iterations per audit trend window")
     save_every: int = Field(10, ge=1, description="iterations between checkpoints (and one at the end)")
     keep_checkpoints: int = Field(2, ge=1, description="newest checkpoints kept")

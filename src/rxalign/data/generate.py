@@ -19,7 +19,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rxalign.data import notes
 from rxalign.data.annotators import AnnotatorConfig, agreement, batch_agreements, majority, simulate_votes
 from rxalign.data.kb import KnowledgeBase, load_kb
-from rxalign.data.qa import BAND_TEXT, TEMPLATES, Item, answer, build_items, short, utility, words
+from rxalign.data.qa import (
+    BAND_TEXT,
+    OFF_TOPIC,
+    TEMPLATES,
+    TIERS,
+    Item,
+    answer,
+    build_items,
+    short,
+    utility,
+    words,
+)
 
 # The seed guide's five showcase drugs stay in the training pool, as in the guide.
 SHOWCASE_DRUGS = ("warfarin", "ibuprofen", "metformin", "codeine", "gabapentin", "amoxicillin", "cephalexin")
@@ -38,7 +49,7 @@ class GenerateConfig(BaseModel):
         {"sft": 0.45, "preference": 0.35, "ppo": 0.12, "val": 0.08},
         description="shares of training-entity questions for SFT, preference pairs, PPO prompts and validation",
     )
-    sft_phrasings: int = Field(2, ge=1, description="training phrasings rendered per SFT question")
+    sft_phrasings: int = Field(3, ge=1, description="training phrasings rendered per SFT question")
     sft_mix: dict[str, float] = Field(
         {"expert": 0.5, "partial": 0.25, "vague": 0.25},
         description="quality mix of SFT demonstrations (tiers: expert, partial, vague, hedging)",
@@ -192,7 +203,7 @@ def preference_rows(
 ) -> list[dict]:
     """Two answers per pair from tiers of different quality, voted on by simulated annotators; label = majority."""
     votes_rng = np.random.default_rng(rng.getrandbits(64))
-    tiers = ("expert", "partial", "vague", "hedging", "alarmist", "wrong")
+    tiers = (*TIERS, OFF_TOPIC)
     rows = []
     for item in items:
         for _ in range(cfg.pairs_per_question):
@@ -201,7 +212,7 @@ def preference_rows(
                 if utility(item, t1) != utility(item, t2):
                     break
             prompt = _phrase(item, "train", rng)
-            text_a, text_b = answer(item, kb, t1, rng), answer(item, kb, t2, rng)
+            text_a, text_b = (_answer_or_off_topic(item, items, kb, t, rng) for t in (t1, t2))
             gold_a, gold_b = utility(item, t1), utility(item, t2)
             votes_ab = simulate_votes(
                 gold_a, gold_b, text_a, text_b, cfg.annotators, votes_rng
@@ -223,6 +234,15 @@ def preference_rows(
                 }
             )
     return rows
+
+
+def _answer_or_off_topic(
+    item: Item, items: list[Item], kb: KnowledgeBase, tier: str, rng: random.Random
+) -> str:
+    if tier != OFF_TOPIC:
+        return answer(item, kb, tier, rng)
+    other = rng.choice([i for i in items if i.task != item.task] or [i for i in items if i.id != item.id])
+    return answer(other, kb, "expert", rng)
 
 
 def annotate_batches(rows: list[dict], cfg: AnnotatorConfig) -> dict:

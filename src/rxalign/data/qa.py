@@ -22,6 +22,9 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
             "My patient takes {a}. Can I add {b}?",
             "What is the interaction between {a} and {b}?",
             "{a} + {b}: any problem?",
+            "Any interaction between {a} and {b}?",
+            "Patient on {a} and {b}. Is that combination a problem?",
+            "Should I worry about {a} together with {b}?",
         ],
         "eval": ["Can {a} and {b} be given together?", "Please check {a} with {b} for interactions."],
     },
@@ -30,6 +33,8 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
             "How should {drug} be dosed at an eGFR of {egfr} mL/min?",
             "Patient on {drug} has eGFR {egfr}. What dose adjustment is needed?",
             "{drug} with eGFR {egfr}: what dose?",
+            "Renal dosing question: {drug}, eGFR {egfr} mL/min.",
+            "Kidney function is reduced (eGFR {egfr}). How much {drug}?",
         ],
         "eval": ["What {drug} dose fits a patient whose eGFR is {egfr} mL/min?"],
     },
@@ -37,6 +42,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "train": [
             "How do I adjust {drug} for renal impairment?",
             "Give the renal dosing of {drug} by eGFR band.",
+            "{drug}: dose adjustment for each eGFR band?",
         ],
         "eval": ["What are the kidney-function dose adjustments for {drug}?"],
     },
@@ -45,6 +51,8 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
             "Can {drug} be used in a patient with hepatic impairment?",
             "{drug} in liver disease?",
             "Is {drug} safe in cirrhosis?",
+            "Hepatic impairment: can I give {drug}?",
+            "Does {drug} need adjusting for liver impairment?",
         ],
         "eval": ["My patient has severe liver impairment. Is {drug} appropriate?"],
     },
@@ -52,6 +60,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "train": [
             "What is the {drug} dose for a child weighing {weight} kg?",
             "Paediatric dosing of {drug} for a {weight} kg child?",
+            "Child, {weight} kg: what {drug} dose?",
         ],
         "eval": ["How much {drug} should a {weight} kg child receive?"],
     },
@@ -59,6 +68,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "train": [
             "A patient is a {gene} {phenotype}. Is {drug} appropriate?",
             "{gene} {phenotype} and {drug}: what should I do?",
+            "Genotype result: {gene} {phenotype}. Can this patient take {drug}?",
         ],
         "eval": ["Does being a {gene} {phenotype} change how {drug} should be used?"],
     },
@@ -66,6 +76,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         "train": [
             "A patient {reaction} {allergy}. Can they take {drug}?",
             "History: {reaction} {allergy}. Is {drug} acceptable?",
+            "Allergy check: patient {reaction} {allergy}. Can I prescribe {drug}?",
         ],
         "eval": ["Is {drug} an option for someone who {reaction} {allergy}?"],
     },
@@ -78,6 +89,9 @@ RENAL_BAND_EGFR = {"gt60": (75, 90), "30_59": (35, 50), "15_29": (18, 25), "lt15
 BAND_TEXT = {"gt60": "eGFR above 60", "30_59": "eGFR 30-59", "15_29": "eGFR 15-29", "lt15": "eGFR below 15"}
 PEDIATRIC_WEIGHTS = (12, 20, 30)
 TIERS = ("expert", "partial", "vague", "hedging", "alarmist", "wrong")
+# An expert answer to a different question: fluent, confident and irrelevant. Reward models that never see
+# one learn that the style of a good answer is enough (PPO then answers every question the same way).
+OFF_TOPIC = "off_topic"
 SEVERITY_LEAD = {
     "contraindicated": "CONTRAINDICATED",
     "major": "MAJOR interaction: avoid the combination if possible",
@@ -450,7 +464,7 @@ def utility(item: Item, tier: str) -> float:
         or t.get("action") == "contraindicated"
         or t.get("recommendation") == "avoid"
     )
-    base = {"expert": 3.0, "partial": 2.0, "vague": 1.0, "wrong": 0.0}
+    base = {"expert": 3.0, "partial": 2.0, "vague": 1.0, "wrong": 0.0, OFF_TOPIC: 0.0}
     if tier in base:
         return base[tier]
     if tier == "hedging":

@@ -54,12 +54,16 @@ def positions(attention_mask: torch.Tensor) -> torch.Tensor:
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
 
 
-def response_logprobs(model, input_ids, attention_mask, prompt_width: int, temperature: float, with_entropy: bool = False):
+def response_logprobs(
+    model, input_ids, attention_mask, prompt_width: int, temperature: float, with_entropy: bool = False
+):
     """Log-probs (B, R) of the response tokens at `temperature`, and optionally the per-token entropy.
 
     input_ids = [left-padded prompt (P) | right-padded response (R)]; logits at P−1 … P+R−2 predict the
     response tokens."""
-    logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions(attention_mask)).logits
+    logits = model(
+        input_ids=input_ids, attention_mask=attention_mask, position_ids=positions(attention_mask)
+    ).logits
     logits = logits[:, prompt_width - 1 : -1, :].float() / temperature  # (B, R, V)
     logprobs = torch.log_softmax(logits, dim=-1).gather(-1, input_ids[:, prompt_width:, None]).squeeze(-1)
     return (logprobs, entropy_from_logits(logits)) if with_entropy else logprobs
@@ -67,9 +71,21 @@ def response_logprobs(model, input_ids, attention_mask, prompt_width: int, tempe
 
 def response_values(value_model, input_ids, attention_mask, prompt_width: int) -> torch.Tensor:
     """(B, R) value of the state before each response token (the value head at the same positions as the logits)."""
-    hidden = value_model.base_model(input_ids=input_ids, attention_mask=attention_mask,
-                                    position_ids=positions(attention_mask)).last_hidden_state
+    hidden = value_model.base_model(
+        input_ids=input_ids, attention_mask=attention_mask, position_ids=positions(attention_mask)
+    ).last_hidden_state
     return value_model.score(hidden[:, prompt_width - 1 : -1, :]).squeeze(-1).float()
+
+
+def token_rewards(
+    score: torch.Tensor, k1: torch.Tensor, response_mask: torch.Tensor, beta: float
+) -> torch.Tensor:
+    """Per-token rewards (B, R): −β·k1 on every response token, plus the sequence score on the LAST REAL token
+    (the EOS, or the last token of a response cut at max_new_tokens), never on a pad (Ziegler et al. 2019)."""
+    rewards = -beta * k1 * response_mask
+    last = (response_mask.sum(-1).long() - 1).clamp(min=0)  # responses are right-padded
+    rewards[torch.arange(len(rewards)), last] += score
+    return rewards
 
 
 def explained_variance(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> float:
@@ -111,27 +127,48 @@ def rollout(policy, tokenizer, prompts: list[str], cfg: PPOConfig, device):
     prompt_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=device)
     prompt_mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=device)
     out = policy.generate(
-        input_ids=prompt_ids, attention_mask=prompt_mask, do_sample=True, temperature=cfg.ppo.temperature,
-        top_k=0, top_p=1.0, max_new_tokens=cfg.ppo.max_new_tokens, pad_token_id=pad, eos_token_id=eos, use_cache=True,
+        input_ids=prompt_ids,
+        attention_mask=prompt_mask,
+        do_sample=True,
+        temperature=cfg.ppo.temperature,
+        top_k=0,
+        top_p=1.0,
+        max_new_tokens=cfg.ppo.max_new_tokens,
+        pad_token_id=pad,
+        eos_token_id=eos,
+        use_cache=True,
     )
     response = out[:, width:]
     is_eos = response == eos
     ended = is_eos.any(-1)
-    first_eos = torch.where(ended, is_eos.float().argmax(-1), torch.full_like(ended, response.size(1), dtype=torch.long))
+    first_eos = torch.where(
+        ended, is_eos.float().argmax(-1), torch.full_like(ended, response.size(1), dtype=torch.long)
+    )
     steps = torch.arange(response.size(1), device=device)[None, :]
     response_mask = (steps <= first_eos[:, None]).long() & (steps < response.size(1)).long()
     response = torch.where(response_mask.bool(), response, torch.full_like(response, pad))
-    return torch.cat([prompt_ids, response], 1), torch.cat([prompt_mask, response_mask], 1), width, response_mask, ended
+    return (
+        torch.cat([prompt_ids, response], 1),
+        torch.cat([prompt_mask, response_mask], 1),
+        width,
+        response_mask,
+        ended,
+    )
 
 
 # ---- the recipe ------------------------------------------------------------------------------------------------
 
 
 def load_prompts(cfg: PPOConfig) -> list[dict]:
-    rows = (load_records(cfg.prompts_file, "prompt", "prompts_file") if cfg.prompts_file
-            else build_datasets(GenerateConfig())[0]["ppo/prompts.jsonl"])
+    rows = (
+        load_records(cfg.prompts_file, "prompt", "prompts_file")
+        if cfg.prompts_file
+        else build_datasets(GenerateConfig())[0]["ppo/prompts.jsonl"]
+    )
     if not all("truth" in r for r in rows):
-        raise UserError("prompts_file: every prompt needs its structured `truth` (the gold score is part of PPO's metrics)")
+        raise UserError(
+            "prompts_file: every prompt needs its structured `truth` (the gold score is part of PPO's metrics)"
+        )
     return rows
 
 
@@ -151,8 +188,14 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
         raise UserError(f"reward_path: {cfg.reward_path} is not a reward ensemble (no ensemble.json)")
     prompts = load_prompts(cfg)
     tokenizer = load_tokenizer(cfg.policy_path, "policy_path")
-    if not tokenizer.chat_template or tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
-        raise UserError(f"policy_path: {cfg.policy_path} needs a chat template and a pad token distinct from EOS")
+    if (
+        not tokenizer.chat_template
+        or tokenizer.pad_token_id is None
+        or tokenizer.pad_token_id == tokenizer.eos_token_id
+    ):
+        raise UserError(
+            f"policy_path: {cfg.policy_path} needs a chat template and a pad token distinct from EOS"
+        )
     device = accelerator.device
     kb = load_kb()
 
@@ -179,14 +222,24 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
     ]
     optimizer = torch.optim.AdamW(groups, weight_decay=0.0, betas=(0.9, 0.95))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
-    state = {"iteration": 0, "beta": cfg.kl.beta, "score_stats": [0, 0.0, 0.0], "baseline_texts": [], "audit": [],
-             "train_seconds": 0.0}
+    state = {
+        "iteration": 0,
+        "beta": cfg.kl.beta,
+        "score_stats": [0, 0.0, 0.0],
+        "baseline_texts": [],
+        "audit": [],
+        "train_seconds": 0.0,
+    }
     log = MetricsLog(run_dir.path / "metrics.jsonl")
     ckpt_root = run_dir.path / "checkpoints"
-    auditor = IterationAuditor(AuditConfig(window=cfg.audit_window, stop_on_divergence=cfg.stop_on_divergence))
+    auditor = IterationAuditor(
+        AuditConfig(window=cfg.audit_window, stop_on_divergence=cfg.stop_on_divergence)
+    )
     checkpoints = list_checkpoints(ckpt_root) if run_dir.resuming else []
     if checkpoints:
-        state = load_checkpoint(checkpoints[-1], policy, optimizer, scheduler, extra_modules={"value": value_model})
+        state = load_checkpoint(
+            checkpoints[-1], policy, optimizer, scheduler, extra_modules={"value": value_model}
+        )
         log.truncate_after(state["iteration"])
         ui.info(f"resumed from {checkpoints[-1]} (iteration {state['iteration']})")
     else:
@@ -195,7 +248,6 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
         auditor.update(a["iteration"], _audit_from(a))
     score_stats = RunningStd(*state["score_stats"])
     beta = state["beta"]
-    order = torch.Generator().manual_seed(cfg.seed)
     t0 = time.perf_counter() - state["train_seconds"]
     last: dict = {}
     warned: set[str] = set()
@@ -212,7 +264,9 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
             # -- rollout ------------------------------------------------------------------------------------------
             n = cfg.ppo.prompts_per_iteration
             batch_rows = [prompts[((it - 1) * n + i) % len(prompts)] for i in range(n)]
-            ids, mask, width, resp_mask, ended = rollout(policy, tokenizer, [r["prompt"] for r in batch_rows], cfg, device)
+            ids, mask, width, resp_mask, ended = rollout(
+                policy, tokenizer, [r["prompt"] for r in batch_rows], cfg, device
+            )
             resp_mask_f = resp_mask.float()
             with torch.no_grad():
                 old_logprobs = response_logprobs(policy, ids, mask, width, cfg.ppo.temperature) * resp_mask_f
@@ -232,29 +286,43 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
             kl = kl_estimators(old_logprobs, ref_logprobs)
             kl = {k: v * resp_mask_f for k, v in kl.items()}
             lengths = resp_mask.sum(-1)
-            last_idx = (lengths - 1).clamp(min=0)
-            rewards = torch.zeros_like(old_logprobs)
-            if cfg.kl.mode == "reward_k1":
-                rewards = rewards - beta * kl["k1"]
-            rewards[torch.arange(len(rewards)), last_idx] += score  # the last real token, never a pad
+            rewards = token_rewards(score, kl["k1"], resp_mask_f, beta if cfg.kl.mode == "reward_k1" else 0.0)
             advantages, returns = gae(rewards, old_values, resp_mask_f, cfg.ppo.gamma, cfg.ppo.lam)
             if cfg.ppo.whiten_advantages:
                 advantages = whiten(advantages, resp_mask_f)
 
             # -- PPO epochs ---------------------------------------------------------------------------------------
-            stats = {"policy_loss": 0.0, "value_loss": 0.0, "clipfrac": 0.0, "approx_kl": 0.0, "entropy": 0.0,
-                     "value_clipfrac": 0.0, "tokens": 0.0, "kl_loss": 0.0}
+            stats = {
+                "policy_loss": 0.0,
+                "value_loss": 0.0,
+                "clipfrac": 0.0,
+                "approx_kl": 0.0,
+                "entropy": 0.0,
+                "value_clipfrac": 0.0,
+                "tokens": 0.0,
+                "kl_loss": 0.0,
+            }
             for _ in range(cfg.ppo.epochs):
-                perm = torch.randperm(n, generator=order)
+                perm = torch.randperm(
+                    n
+                )  # the global RNG: checkpointed, so a resumed run draws the same order
                 for s in range(0, n, cfg.ppo.minibatch_size):
                     mb = perm[s : s + cfg.ppo.minibatch_size].to(device)
                     m = resp_mask_f[mb]
                     n_tok = m.sum()
-                    logprobs, entropy = response_logprobs(policy, ids[mb], mask[mb], width, cfg.ppo.temperature, with_entropy=True)
-                    pg_sum, clipped, approx_kl = ppo_policy_loss(logprobs, old_logprobs[mb], advantages[mb], m, cfg.ppo.clip_range)
+                    logprobs, entropy = response_logprobs(
+                        policy, ids[mb], mask[mb], width, cfg.ppo.temperature, with_entropy=True
+                    )
+                    pg_sum, clipped, approx_kl = ppo_policy_loss(
+                        logprobs, old_logprobs[mb], advantages[mb], m, cfg.ppo.clip_range
+                    )
                     values = response_values(value_model, ids[mb], mask[mb], width)
-                    vf_sum, v_clipped = ppo_value_loss(values, old_values[mb], returns[mb], m, cfg.ppo.value_clip_range)
-                    loss = (pg_sum + cfg.ppo.vf_coef * vf_sum - cfg.ppo.entropy_coef * (entropy * m).sum()) / n_tok
+                    vf_sum, v_clipped = ppo_value_loss(
+                        values, old_values[mb], returns[mb], m, cfg.ppo.value_clip_range
+                    )
+                    loss = (
+                        pg_sum + cfg.ppo.vf_coef * vf_sum - cfg.ppo.entropy_coef * (entropy * m).sum()
+                    ) / n_tok
                     if cfg.kl.mode == "loss_k3":
                         k3 = kl_estimators(logprobs, ref_logprobs[mb])["k3"]
                         kl_term = (k3 * m).sum() / n_tok
@@ -262,11 +330,19 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
                         stats["kl_loss"] += kl_term.item() * n_tok.item()
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
-                    torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], cfg.ppo.max_grad_norm)
+                    torch.nn.utils.clip_grad_norm_(
+                        [p for g in groups for p in g["params"]], cfg.ppo.max_grad_norm
+                    )
                     optimizer.step()
-                    for key, v in (("policy_loss", pg_sum), ("value_loss", vf_sum), ("clipfrac", clipped),
-                                   ("approx_kl", approx_kl), ("entropy", (entropy.detach() * m).sum()),
-                                   ("value_clipfrac", v_clipped), ("tokens", n_tok)):
+                    for key, v in (
+                        ("policy_loss", pg_sum),
+                        ("value_loss", vf_sum),
+                        ("clipfrac", clipped),
+                        ("approx_kl", approx_kl),
+                        ("entropy", (entropy.detach() * m).sum()),
+                        ("value_clipfrac", v_clipped),
+                        ("tokens", n_tok),
+                    ):
                         stats[key] += v.item()
 
             # -- controller, metrics, audit -----------------------------------------------------------------------
@@ -275,12 +351,19 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
             k3_mean = kl["k3"].sum().item() / n_resp_tokens
             if cfg.kl.adaptive:
                 beta = adaptive_kl_beta(beta, k1_mean, cfg.kl.target, n, cfg.kl.horizon)
-            responses = [tokenizer.decode(row[width:][m.bool()], skip_special_tokens=True) for row, m in zip(ids, resp_mask, strict=True)]
+            responses = [
+                tokenizer.decode(row[width:][m.bool()], skip_special_tokens=True)
+                for row, m in zip(ids, resp_mask, strict=True)
+            ]
             gold = [grade(r["truth"], a, kb).score for r, a in zip(batch_rows, responses, strict=True)]
             if it == 1 and not state["baseline_texts"]:
-                state["baseline_texts"] = responses  # the SFT policy's own answers: the audit's keyword base rates
-            samples = [Sample(text=a, rm_mean=float(mu), rm_std=float(sd), gold=g, n_tokens=int(L))
-                       for a, mu, sd, g, L in zip(responses, scores_k.mean, scores_k.std, gold, lengths, strict=True)]
+                state["baseline_texts"] = (
+                    responses  # the SFT policy's own answers: the audit's keyword base rates
+                )
+            samples = [
+                Sample(text=a, rm_mean=float(mu), rm_std=float(sd), gold=g, n_tokens=int(L))
+                for a, mu, sd, g, L in zip(responses, scores_k.mean, scores_k.std, gold, lengths, strict=True)
+            ]
             audit = sample_audit(samples, state["baseline_texts"])
             flags = auditor.update(it, audit)
             state["audit"].append(_audit_record(it, audit))
@@ -309,25 +392,46 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
                 "audit_flags": [f.kind for f in flags],
             }
             if k1_mean < K1_PROBLEM:
-                record["kl_problem"] = (f"mean k1 {k1_mean:.4f} < {K1_PROBLEM}: true KL is never negative; sampling and "
-                                        "scoring disagree (temperature, top-k/top-p, dropout, or padding/position ids)")
+                record["kl_problem"] = (
+                    f"mean k1 {k1_mean:.4f} < {K1_PROBLEM}: true KL is never negative; sampling and "
+                    "scoring disagree (temperature, top-k/top-p, dropout, or padding/position ids)"
+                )
                 ui.warn(f"iteration {it}: {record['kl_problem']}")
             for f in flags:  # every flag is in metrics.jsonl; the console hears of each kind once
                 if f.kind not in warned:
                     warned.add(f.kind)
-                    ui.warn(f"iteration {it}: audit: {f.message} (further '{f.kind}' flags only in metrics.jsonl)")
+                    ui.warn(
+                        f"iteration {it}: audit: {f.message} (further '{f.kind}' flags only in metrics.jsonl)"
+                    )
             log.write(record)
             last = record
-            state.update(iteration=it, beta=beta, score_stats=[score_stats.n, score_stats.mean, score_stats.m2],
-                         train_seconds=time.perf_counter() - t0)
+            state.update(
+                iteration=it,
+                beta=beta,
+                score_stats=[score_stats.n, score_stats.mean, score_stats.m2],
+                train_seconds=time.perf_counter() - t0,
+            )
             stop = auditor.should_stop
             if it % cfg.save_every == 0 or it == cfg.ppo.iterations or stop:
-                save_checkpoint(ckpt_root, it, policy, optimizer, scheduler, state, keep=cfg.keep_checkpoints,
-                                extra_modules={"value": value_model})
-            bar.update(advance=1, status=f"rm {record['rm_score_mean']:+.2f} · gold {record['gold_score_mean']:.2f} · "
-                                         f"k3 {k3_mean:.3f} · β {beta:.3f}")
+                save_checkpoint(
+                    ckpt_root,
+                    it,
+                    policy,
+                    optimizer,
+                    scheduler,
+                    state,
+                    keep=cfg.keep_checkpoints,
+                    extra_modules={"value": value_model},
+                )
+            bar.update(
+                advance=1,
+                status=f"rm {record['rm_score_mean']:+.2f} · gold {record['gold_score_mean']:.2f} · "
+                f"k3 {k3_mean:.3f} · β {beta:.3f}",
+            )
             if stop:
-                ui.warn(f"stopping at iteration {it}: the reward-model score rises while the gold score falls")
+                ui.warn(
+                    f"stopping at iteration {it}: the reward-model score rises while the gold score falls"
+                )
                 break
 
     history = [json.loads(line) for line in (run_dir.path / "metrics.jsonl").read_text().splitlines()]
@@ -359,11 +463,21 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
 
 
 def _audit_record(it: int, audit) -> dict:
-    return {"iteration": it, "mean_rm": audit.mean_rm, "mean_gold": audit.mean_gold, "mean_rm_std": audit.mean_rm_std,
-            "mean_length": audit.mean_length, "n": audit.n,
-            "rm_gold_spearman": None if audit.rm_gold_spearman is None else [audit.rm_gold_spearman.r, audit.rm_gold_spearman.p],
-            "rm_length_pearson": None if audit.rm_length_pearson is None else [audit.rm_length_pearson.r, audit.rm_length_pearson.p],
-            "keywords": {k: [v.freq, v.baseline_freq, v.ratio] for k, v in audit.keywords.items()}}
+    return {
+        "iteration": it,
+        "mean_rm": audit.mean_rm,
+        "mean_gold": audit.mean_gold,
+        "mean_rm_std": audit.mean_rm_std,
+        "mean_length": audit.mean_length,
+        "n": audit.n,
+        "rm_gold_spearman": None
+        if audit.rm_gold_spearman is None
+        else [audit.rm_gold_spearman.r, audit.rm_gold_spearman.p],
+        "rm_length_pearson": None
+        if audit.rm_length_pearson is None
+        else [audit.rm_length_pearson.r, audit.rm_length_pearson.p],
+        "keywords": {k: [v.freq, v.baseline_freq, v.ratio] for k, v in audit.keywords.items()},
+    }
 
 
 def _audit_from(record: dict):
@@ -372,7 +486,13 @@ def _audit_from(record: dict):
     def corr(v):
         return None if v is None else Corr(*v)
 
-    return SampleAudit(mean_rm=record["mean_rm"], mean_gold=record["mean_gold"], mean_rm_std=record["mean_rm_std"],
-                       mean_length=record["mean_length"], n=record["n"], rm_gold_spearman=corr(record["rm_gold_spearman"]),
-                       rm_length_pearson=corr(record["rm_length_pearson"]),
-                       keywords={k: KeywordRate(*v) for k, v in record["keywords"].items()})
+    return SampleAudit(
+        mean_rm=record["mean_rm"],
+        mean_gold=record["mean_gold"],
+        mean_rm_std=record["mean_rm_std"],
+        mean_length=record["mean_length"],
+        n=record["n"],
+        rm_gold_spearman=corr(record["rm_gold_spearman"]),
+        rm_length_pearson=corr(record["rm_length_pearson"]),
+        keywords={k: KeywordRate(*v) for k, v in record["keywords"].items()},
+    )
