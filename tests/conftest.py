@@ -102,3 +102,17 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subproce
         text=True,
         timeout=timeout,
     )
+
+
+def run_main(monkeypatch, capsys, *argv) -> tuple[int, str, str]:
+    """`rxalign ARGV` in this process through the real entry point: (exit code, stdout, stderr)."""
+    from rxalign import cli
+
+    monkeypatch.setattr(sys, "argv", ["rxalign", *argv])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as e:
+        code = e.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -1,22 +1,10 @@
 """`rxalign data generate | validate | stats` through the CLI entry point."""
 
 import json
-import sys
 
 import pytest
 
-from rxalign import cli
-
-
-def run_main(monkeypatch, capsys, *argv):
-    monkeypatch.setattr(sys, "argv", ["rxalign", *argv])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as e:
-        code = e.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
+from conftest import run_main
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,11 @@
 """`rxalign eval`: the scorecard's statistics, and the command on a random tiny model and a pretrained one."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import FAST, run_cli
-from rxalign import cli
+from conftest import FAST, run_cli, run_main
 from rxalign.eval.scorecard import bootstrap_ci, scorecard, table
 
 
@@ -64,17 +62,6 @@ def test_scorecard_means_and_paired_deltas():
     assert delta["omission_rate"]["delta"] == 1.0
     md = table(card)
     assert "| score | 4.00 [" in md and "Δ ppo vs sft" in md and "+3.00 [+3.00, +3.00]" in md
-
-
-def run_main(monkeypatch, capsys, *argv):
-    monkeypatch.setattr(sys, "argv", ["rxalign", *argv])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as e:
-        code = e.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -180,3 +180,13 @@ def test_corpus_covers_every_drug_and_pair(kb):
     text = "\n".join(docs).lower()
     assert all(d.name.lower() in text for d in kb.drugs)
     assert len(docs) >= 2 * len(kb.drugs) + 2 * len(kb.interactions)
+
+
+def test_off_topic_share_makes_rejected_answers_about_other_questions(kb):
+    from rxalign.data.generate import build_datasets
+
+    files, _ = build_datasets(GenerateConfig(off_topic_share=1.0, dpo_notes=10), kb)
+    rows = files["preference/train.jsonl"]
+    off = [r for r in rows if "off_topic" in r["tiers"].values()]
+    assert len(off) > 0.9 * len(rows)  # the majority vote may, rarely, prefer the off-topic answer
+    assert all(r["gold_chosen_better"] == (r["tiers"]["rejected"] == "off_topic") for r in off)

@@ -206,7 +206,7 @@ class PPOSettings(Strict):
     whiten_advantages: bool = Field(
         True, description="normalise advantages to mean 0, std 1 per rollout batch"
     )
-    lr: float = Field(1e-5, gt=0.0, description="policy learning rate (AdamW)")
+    lr: float = Field(3e-5, gt=0.0, description="policy learning rate (AdamW)")
     value_lr: float = Field(1e-4, gt=0.0, description="value-model learning rate")
     max_grad_norm: float = Field(1.0, gt=0.0, description="gradient clipping (policy and value together)")
     value_init: Literal["reward", "policy"] = Field(
@@ -217,7 +217,7 @@ class PPOSettings(Strict):
 
 class PPORewardSettings(Strict):
     aggregate: Literal["mean", "lcb", "min"] = Field(
-        "mean", description="ensemble rule: mean, mean − λ·std (lcb) or min over members"
+        "lcb", description="ensemble rule: mean, mean − λ·std (lcb) or min over members"
     )
     lcb_lambda: float = Field(1.0, ge=0.0, description="λ of the lcb rule")
     normalize: bool = Field(False, description="divide scores by a running std (Welford) before use")
@@ -232,12 +232,12 @@ class KLSettings(Strict):
         "reward_k1",
         description="reward_k1: per-token −β·k1 in the reward (InstructGPT); loss_k3: β·k3 added to the loss (GRPO-style). Never both.",
     )
-    beta: float = Field(0.05, ge=0.0, description="initial KL coefficient β")
+    beta: float = Field(0.1, ge=0.0, description="initial KL coefficient β")
     adaptive: bool = Field(True, description="adapt β toward `target` (Ziegler et al. 2019); false = fixed β")
     target: float = Field(
-        0.05, gt=0.0, description="target KL PER RESPONSE TOKEN (mean k1 over response tokens), in nats"
+        0.1, gt=0.0, description="target KL PER RESPONSE TOKEN (mean k1 over response tokens), in nats"
     )
-    horizon: int = Field(1000, ge=1, description="controller horizon in rollouts")
+    horizon: int = Field(256, ge=1, description="controller horizon in rollouts")
 
 
 class PPOConfig(Strict):

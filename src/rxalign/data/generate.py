@@ -55,6 +55,13 @@ class GenerateConfig(BaseModel):
         description="quality mix of SFT demonstrations (tiers: expert, partial, vague, hedging)",
     )
     pairs_per_question: int = Field(2, ge=1, description="preference pairs drawn per preference question")
+    off_topic_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of preference pairs whose rejected answer is an expert answer to a different question "
+        "(teaches reward models relevance; hard for the tiny default model: see README)",
+    )
     annotators: AnnotatorConfig = Field(
         AnnotatorConfig(flip_rate=0.1, noise_sd=0.3, length_bias=0.1), description="simulated annotators"
     )
@@ -203,14 +210,16 @@ def preference_rows(
 ) -> list[dict]:
     """Two answers per pair from tiers of different quality, voted on by simulated annotators; label = majority."""
     votes_rng = np.random.default_rng(rng.getrandbits(64))
-    tiers = (*TIERS, OFF_TOPIC)
     rows = []
     for item in items:
         for _ in range(cfg.pairs_per_question):
-            while True:
-                t1, t2 = rng.sample(tiers, 2)
-                if utility(item, t1) != utility(item, t2):
-                    break
+            if rng.random() < cfg.off_topic_share:  # a good answer against an answer to another question
+                t1, t2 = rng.choice([t for t in TIERS if utility(item, t) > 0]), OFF_TOPIC
+            else:
+                while True:
+                    t1, t2 = rng.sample(TIERS, 2)
+                    if utility(item, t1) != utility(item, t2):
+                        break
             prompt = _phrase(item, "train", rng)
             text_a, text_b = (_answer_or_off_topic(item, items, kb, t, rng) for t in (t1, t2))
             gold_a, gold_b = utility(item, t1), utility(item, t2)

@@ -20,8 +20,6 @@ from accelerate.utils import set_seed
 
 from rxalign import ui
 from rxalign.config import PPOConfig, fingerprint
-from rxalign.data.formats import load_records
-from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.data.kb import load_kb
 from rxalign.errors import UserError
 from rxalign.eval.audit import AuditConfig, IterationAuditor, Sample, sample_audit
@@ -39,7 +37,7 @@ from rxalign.losses import (
 )
 from rxalign.models.heads import RewardEnsemble, load_reward_model
 from rxalign.models.load import apply_lora, check_model_dir, load_causal_lm, load_tokenizer
-from rxalign.rundir import open_run, read_summary
+from rxalign.stages import begin, records
 from rxalign.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from rxalign.train.metrics import MetricsLog, peak_memory_mb
 
@@ -160,11 +158,7 @@ def rollout(policy, tokenizer, prompts: list[str], cfg: PPOConfig, device):
 
 
 def load_prompts(cfg: PPOConfig) -> list[dict]:
-    rows = (
-        load_records(cfg.prompts_file, "prompt", "prompts_file")
-        if cfg.prompts_file
-        else build_datasets(GenerateConfig())[0]["ppo/prompts.jsonl"]
-    )
+    rows = records(cfg.prompts_file, "ppo/prompts.jsonl", "prompt", "prompts_file")
     if not all("truth" in r for r in rows):
         raise UserError(
             "prompts_file: every prompt needs its structured `truth` (the gold score is part of PPO's metrics)"
@@ -173,16 +167,12 @@ def load_prompts(cfg: PPOConfig) -> list[dict]:
 
 
 def run(cfg: PPOConfig, resume: bool = False) -> dict:
-    from rxalign.train.loop import make_accelerator
-
     started = time.perf_counter()
-    accelerator, precision = make_accelerator(cfg.precision)
+    accelerator, precision, run_dir, done = begin(cfg, resume, cfg.precision)
+    if done:
+        return done
     if accelerator.num_processes > 1:
         raise UserError("ppo: runs in one process for now; launch it without torchrun/accelerate launch")
-    run_dir = open_run(cfg.out, cfg, resume)
-    if run_dir.complete and resume:
-        ui.info(f"{cfg.out}: run already complete")
-        return read_summary(run_dir.path)
     check_model_dir(cfg.policy_path, "policy_path")
     if not (cfg.reward_path / "ensemble.json").is_file():
         raise UserError(f"reward_path: {cfg.reward_path} is not a reward ensemble (no ensemble.json)")

@@ -18,8 +18,9 @@ from rxalign.errors import UserError
 from rxalign.losses import lm_loss_sum
 from rxalign.models.load import build_model, check_model_dir, count_parameters, load_causal_lm, load_tokenizer
 from rxalign.models.tokenizer import train_tokenizer
-from rxalign.rundir import open_run, read_summary, save_hf_dir
-from rxalign.train.loop import make_accelerator, train
+from rxalign.rundir import save_hf_dir
+from rxalign.stages import begin
+from rxalign.train.loop import train
 
 
 def bundled_corpus() -> list[str]:
@@ -29,13 +30,10 @@ def bundled_corpus() -> list[str]:
 
 def run(cfg: PretrainConfig, resume: bool = False) -> dict:
     started = time.perf_counter()
-    accelerator, precision = make_accelerator(cfg.train.precision)
     # Everything a user can get wrong is checked (on every process) before the run directory is touched.
-    run_dir = open_run(cfg.out, cfg, resume)
-    accelerator.wait_for_everyone()
-    if run_dir.complete and resume:
-        ui.info(f"{cfg.out}: run already complete")
-        return read_summary(run_dir.path)
+    accelerator, precision, run_dir, done = begin(cfg, resume, cfg.train.precision)
+    if done:
+        return done
     if cfg.model.path is not None:
         check_model_dir(cfg.model.path)
     docs = read_corpus(cfg.data.corpus) if cfg.data.corpus is not None else bundled_corpus()

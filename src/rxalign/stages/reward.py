@@ -20,8 +20,6 @@ from accelerate.utils import set_seed
 from rxalign import ui
 from rxalign.config import RewardConfig, fingerprint
 from rxalign.data.annotators import batch_agreements
-from rxalign.data.formats import load_records
-from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.data.stats import presentation_votes
 from rxalign.errors import UserError
 from rxalign.losses import bradley_terry_loss_sum
@@ -33,25 +31,17 @@ from rxalign.models.heads import (
     sequence_rewards,
 )
 from rxalign.models.load import check_model_dir, load_tokenizer
-from rxalign.rundir import open_run, read_summary, save_hf_dir
+from rxalign.rundir import save_hf_dir
+from rxalign.stages import begin, records
 from rxalign.train.checkpoint import write_json_atomic
-from rxalign.train.loop import make_accelerator, train
+from rxalign.train.loop import train
 
 
 def load_preferences(cfg: RewardConfig) -> tuple[list[dict], list[dict]]:
-    if cfg.data.train_file is None or cfg.data.val_file is None:
-        files, _ = build_datasets(GenerateConfig())
-    train = (
-        load_records(cfg.data.train_file, "preference", "data.train_file")
-        if cfg.data.train_file
-        else files["preference/train.jsonl"]
+    return (
+        records(cfg.data.train_file, "preference/train.jsonl", "preference", "data.train_file"),
+        records(cfg.data.val_file, "preference/val.jsonl", "preference", "data.val_file"),
     )
-    val = (
-        load_records(cfg.data.val_file, "preference", "data.val_file")
-        if cfg.data.val_file
-        else files["preference/val.jsonl"]
-    )
-    return train, val
 
 
 def agreement_weight(row: dict) -> float:
@@ -106,12 +96,9 @@ def calibration(p_chosen: torch.Tensor, gold: torch.Tensor, bins: int) -> dict:
 
 def run(cfg: RewardConfig, resume: bool = False) -> dict:
     started = time.perf_counter()
-    accelerator, precision = make_accelerator(cfg.train.precision)
-    run_dir = open_run(cfg.out, cfg, resume)
-    accelerator.wait_for_everyone()
-    if run_dir.complete and resume:
-        ui.info(f"{cfg.out}: run already complete")
-        return read_summary(run_dir.path)
+    accelerator, precision, run_dir, done = begin(cfg, resume, cfg.train.precision)
+    if done:
+        return done
     check_model_dir(cfg.model_path, "model_path")
     train_rows, val_rows = load_preferences(cfg)
     if cfg.drop_below_kappa is not None:

@@ -12,8 +12,6 @@ from accelerate.utils import set_seed
 from rxalign import ui
 from rxalign.config import SFTConfig, fingerprint
 from rxalign.data.collate import conversation, lm_batch, sft_example
-from rxalign.data.formats import load_records
-from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.errors import UserError
 from rxalign.eval.generation import generate
 from rxalign.losses import lm_loss_sum
@@ -25,24 +23,15 @@ from rxalign.models.load import (
     load_causal_lm,
     load_tokenizer,
 )
-from rxalign.rundir import open_run, read_summary, save_hf_dir
-from rxalign.train.loop import make_accelerator, train
+from rxalign.rundir import save_hf_dir
+from rxalign.stages import begin, records
+from rxalign.train.loop import train
 
 
 def load_pairs(cfg: SFTConfig) -> tuple[list[dict], list[dict]]:
     """Training and validation records: the given files, or the bundled generated pairs."""
-    if cfg.data.train_file is None or cfg.data.val_file is None:
-        files, _ = build_datasets(GenerateConfig())
-    train = (
-        load_records(cfg.data.train_file, field="data.train_file")
-        if cfg.data.train_file
-        else files["sft/train.jsonl"]
-    )
-    val = (
-        load_records(cfg.data.val_file, field="data.val_file")
-        if cfg.data.val_file
-        else files["sft/val.jsonl"]
-    )
+    train = records(cfg.data.train_file, "sft/train.jsonl", None, "data.train_file")
+    val = records(cfg.data.val_file, "sft/val.jsonl", None, "data.val_file")
     for name, rows in (("data.train_file", train), ("data.val_file", val)):
         bad = next((r for r in rows if "messages" not in r and "completion" not in r), None)
         if bad is not None:
@@ -52,12 +41,9 @@ def load_pairs(cfg: SFTConfig) -> tuple[list[dict], list[dict]]:
 
 def run(cfg: SFTConfig, resume: bool = False) -> dict:
     started = time.perf_counter()
-    accelerator, precision = make_accelerator(cfg.train.precision)
-    run_dir = open_run(cfg.out, cfg, resume)
-    accelerator.wait_for_everyone()
-    if run_dir.complete and resume:
-        ui.info(f"{cfg.out}: run already complete")
-        return read_summary(run_dir.path)
+    accelerator, precision, run_dir, done = begin(cfg, resume, cfg.train.precision)
+    if done:
+        return done
     check_model_dir(cfg.model_path, "model_path")
     train_rows, val_rows = load_pairs(cfg)
     tokenizer = load_tokenizer(cfg.model_path, "model_path")
