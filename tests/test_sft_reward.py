@@ -202,6 +202,10 @@ def test_reward_ensemble_run_saves_loadable_centred_members(tmp_path, tiny_model
         for k in range(2)
     ]
     assert not torch.equal(heads[0], heads[1])
+    # training moved every parameter of a member (backbone and head)
+    initial = load_reward_model(tiny_model_dirs["llama"], seed=0).state_dict()
+    trained = AutoModelForSequenceClassification.from_pretrained(final / "member-0").state_dict()
+    assert [k for k in initial if torch.equal(initial[k], trained[k])] == []
     ensemble = RewardEnsemble.load(final)
     rows = [json.loads(line) for line in (data / "preference/train.jsonl").read_text().splitlines()]
     texts = [r["chosen"] for r in rows] + [r["rejected"] for r in rows]
