@@ -22,7 +22,9 @@ from rxalign.config import (
     load_config,
 )
 from rxalign.data.generate import GenerateConfig
+from rxalign.dpo_cli import dpo, merge, quantize
 from rxalign.errors import UserError
+from rxalign.stages.dpo import DPOConfig
 
 DISCLAIMER = "Research and education software, NOT for clinical use: never act on its outputs for a patient."
 
@@ -39,6 +41,7 @@ STAGES: dict[str, type[BaseModel]] = {
     "sft": SFTConfig,
     "reward": RewardConfig,
     "ppo": PPOConfig,
+    "dpo": DPOConfig,
     "generate": GenerateConfig,
 }
 
@@ -202,6 +205,11 @@ def ppo(
             f"{summary['rm_score_last']:+.2f} · k3 mean {summary['kl_k3_mean']:.3f} (target {summary['kl_target']}) · "
             f"β {summary['beta_final']:.3f}"
         )
+
+
+app.command("dpo")(dpo)
+app.command("merge")(merge)
+app.command("quantize")(quantize)
 
 
 @data_app.command("generate")

@@ -271,7 +271,7 @@ class PPOConfig(Strict):
 C = TypeVar("C", bound=BaseModel)
 
 # The keys that do not change what a run computes: a resumed run may differ in these.
-NON_SEMANTIC_KEYS = ("out",)
+NON_SEMANTIC_KEYS = ("out", "output_dir", "ref_cache_dir")
 
 
 def bundled_config_path(stage: str) -> Path:
