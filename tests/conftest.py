@@ -116,3 +116,15 @@ def run_main(monkeypatch, capsys, *argv) -> tuple[int, str, str]:
         code = e.code or 0
     out, err = capsys.readouterr()
     return code, out, err
+
+
+SMOKE_CONFIG = REPO / "configs" / "smoke.yaml"
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory) -> Path:
+    """A complete smoke pipeline run (tiny sizes, a few steps per stage), shared by the tests that read one."""
+    out = tmp_path_factory.mktemp("pipeline") / "smoke"
+    r = run_cli("pipeline", str(SMOKE_CONFIG), "--out", str(out), "--quiet", timeout=600)
+    assert r.returncode == 0, r.stderr
+    return out

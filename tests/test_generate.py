@@ -73,8 +73,29 @@ def test_evaluation_uses_only_heldout_phrasings(generated, kb):
         item = items[r["id"]]
         assert r["prompt"] in {item.prompt(t) for t in TEMPLATES[item.task]["eval"]}
     for r in rows(out, "sft/train.jsonl"):
+        if r["task"] == "summary":
+            continue
         item = items[r["id"]]
         assert r["prompt"] in {item.prompt(t) for t in TEMPLATES[item.task]["train"]}
+
+
+def test_sft_summaries_come_from_notes_of_their_own(generated):
+    out, manifest = generated
+    summaries = [r for r in rows(out, "sft/train.jsonl") if r["task"] == "summary"]
+    val = [r for r in rows(out, "sft/val.jsonl") if r.get("task") == "summary"]
+    assert len(summaries) == manifest["config"]["sft_summaries"] and len(val) == len(summaries) // 10
+    other = {
+        r["note"]
+        for name in ("dpo/train_dpo.jsonl", "dpo/val_dpo.jsonl", "eval/summaries.jsonl")
+        for r in rows(out, name)
+    }
+    prompts = {
+        r["prompt"]
+        for name in ("dpo/train_dpo.jsonl", "dpo/val_dpo.jsonl", "eval/summaries.jsonl")
+        for r in rows(out, name)
+    }
+    assert all(r["prompt"] not in prompts for r in summaries + val) and other
+    assert {r["id"] for r in summaries}.isdisjoint(r["id"] for r in val)
 
 
 def test_leakage_check_passes_on_default_and_catches_planted_leaks(generated):
@@ -134,7 +155,8 @@ def test_preference_rows_keep_every_vote_and_the_majority(generated):
 def test_sft_mix_is_a_knob(tmp_path, kb):
     m = generate(tmp_path / "expert", GenerateConfig(sft_mix={"expert": 1.0}), kb)
     assert m["counts"]["sft/train.jsonl"] > 0
-    assert {r["tier"] for r in rows(tmp_path / "expert", "sft/train.jsonl")} == {"expert"}
+    tiers = {r["tier"] for r in rows(tmp_path / "expert", "sft/train.jsonl") if r["task"] != "summary"}
+    assert tiers == {"expert"}
     with pytest.raises(ValueError, match="sft_mix"):
         GenerateConfig(sft_mix={"expert": 0.5})
 

@@ -24,6 +24,7 @@ from rxalign.config import (
 from rxalign.data.generate import GenerateConfig
 from rxalign.dpo_cli import dpo, merge, quantize
 from rxalign.errors import UserError
+from rxalign.report.command import report
 from rxalign.stages.dpo import DPOConfig
 
 DISCLAIMER = "Research and education software, NOT for clinical use: never act on its outputs for a patient."
@@ -210,6 +211,7 @@ def ppo(
 app.command("dpo")(dpo)
 app.command("merge")(merge)
 app.command("quantize")(quantize)
+app.command("report")(report)
 
 
 @data_app.command("generate")
@@ -278,10 +280,10 @@ def data_validate(
     """Check every record; the first malformed one is reported as FILE:LINE: field: problem (exit 2)."""
     from rxalign.data.formats import validate_files
 
-    for path, report in zip(files, validate_files(files, max_chars), strict=True):
-        extra = f", {report.over_length} over {max_chars} chars" if max_chars else ""
+    for path, checked in zip(files, validate_files(files, max_chars), strict=True):
+        extra = f", {checked.over_length} over {max_chars} chars" if max_chars else ""
         typer.echo(
-            f"{path}: ok · {report.kind} · {report.records} records, {report.duplicates} duplicates{extra}"
+            f"{path}: ok · {checked.kind} · {checked.records} records, {checked.duplicates} duplicates{extra}"
         )
 
 
@@ -394,12 +396,77 @@ def eval_(
     evaluate(out, cfg, model or [], eval_set, answers, overwrite)
 
 
+@app.command()
+def pipeline(
+    config: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Pipeline YAML: sections data, pretrain, sft, reward, ppo, dpo, eval over the bundled stage "
+            "configs (see `rxalign config pipeline`). Default: the bundled default run."
+        ),
+    ] = None,
+    set_: SetOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Run directory (default: runs/<name>, name from the config)."),
+    ] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Rerun this stage and every later one even if unchanged: data, pretrain, sft, reward, ppo, dpo, eval, report.",
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """The main job: data → pretrain (tokenizer + model) → SFT → reward ensemble → PPO → DPO → eval → report,
+    into one run directory (<run>/<stage>/, summary.json, report.html).
+
+    A stage whose config and inputs are unchanged since it finished is skipped; one killed mid-way resumes from
+    its checkpoint when the command is run again. summary.json gathers every stage's headline figures and the
+    wall time per stage; report.html is one self-contained file.
+    """
+    from rxalign.pipeline import load_pipeline_config
+    from rxalign.pipeline import run as run_pipeline
+
+    ui.set_quiet(quiet)
+    overrides = list(set_ or []) + ([f"out={out}"] if out is not None else [])
+    cfg = load_pipeline_config(config, overrides)
+    summary = run_pipeline(cfg, from_)
+    if not quiet:
+        ui.console.print(_pipeline_table(summary))
+        ui.console.print(
+            f"[bold green]done[/bold green] {cfg.run_dir}/summary.json · {cfg.run_dir}/report.html"
+        )
+
+
+def _pipeline_table(summary: dict) -> str:
+    """The summary's figures, one `section.key value` line each."""
+    lines = []
+    for section, values in summary.items():
+        if isinstance(values, dict):
+            for key, value in values.items():
+                if isinstance(value, dict):
+                    shown = ", ".join(
+                        f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in value.items()
+                    )
+                else:
+                    shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+                lines.append(f"{section}.{key}: {shown}")
+    return "\n".join(lines)
+
+
 @app.command("config")
 def show_config(stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(STAGES)}.")]) -> None:
     """Print a stage's bundled default config, each key with its meaning, as YAML to start your own from."""
-    if stage not in STAGES:
-        raise UserError(f"config: unknown stage {stage!r} (expected one of: {', '.join(STAGES)})")
-    cfg = load_config(STAGES[stage], bundled_config_path(stage), stage=stage)
+    if stage == "pipeline":
+        from rxalign.pipeline import load_pipeline_config
+
+        cfg = load_pipeline_config(None)
+    elif stage not in STAGES:
+        raise UserError(f"config: unknown stage {stage!r} (expected one of: {', '.join(STAGES)}, pipeline)")
+    else:
+        cfg = load_config(STAGES[stage], bundled_config_path(stage), stage=stage)
     typer.echo(f"# rxalign {stage} config (defaults); every key below may be set in YAML or with --set.")
     typer.echo(_commented_yaml(cfg))
 

@@ -114,7 +114,7 @@ class SFTDataConfig(Strict):
         None, description="validation records of the same format; null = bundled validation pairs"
     )
     max_length: int = Field(
-        256, ge=8, description="tokens per example; longer ones are cut (the count is reported)"
+        640, ge=8, description="tokens per example; longer ones are cut (the count is reported)"
     )
 
 
@@ -279,11 +279,18 @@ def bundled_config_path(stage: str) -> Path:
 
 
 def load_config(
-    model_cls: type[C], path: Path | None, overrides: list[str] | None = None, *, stage: str
+    model_cls: type[C],
+    path: Path | None,
+    overrides: list[str] | None = None,
+    *,
+    stage: str,
+    base: dict | None = None,
 ) -> C:
-    """Read `path` (None = the bundled default for `stage`), apply `key.sub=value` overrides, validate."""
+    """Read `path` (None = the bundled default for `stage`) over `base` (defaults; the file wins key by key),
+    apply `key.sub=value` overrides, validate."""
     path = Path(path) if path is not None else bundled_config_path(stage)
-    data, lines = _read_yaml(path)
+    data, lines = read_yaml(path)
+    data = deep_merge(base or {}, data)
     override_keys: dict[tuple, str] = {}
     for item in overrides or []:
         key, value = _parse_override(item)
@@ -293,6 +300,19 @@ def load_config(
         return model_cls.model_validate(data)
     except ValidationError as e:
         raise UserError(_describe(e, path, lines, override_keys, model_cls)) from None
+
+
+def deep_merge(base: dict, top: dict) -> dict:
+    """`base` with `top` laid over it, section by section (a copy; neither input changes)."""
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def bundled_config_data(stage: str) -> dict:
+    """The bundled default config of `stage` as a plain mapping."""
+    return yaml.safe_load(bundled_config_path(stage).read_text(encoding="utf-8")) or {}
 
 
 def from_flags(model_cls: type[C], **values: Any) -> C:
@@ -315,7 +335,7 @@ def fingerprint(cfg: BaseModel) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
+def read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
     if not path.is_file():
         raise UserError(f"{path}: config file does not exist")
     text = path.read_text(encoding="utf-8")

@@ -66,6 +66,13 @@ class GenerateConfig(BaseModel):
         AnnotatorConfig(flip_rate=0.1, noise_sd=0.3, length_bias=0.1), description="simulated annotators"
     )
     corpus_phrasings: int = Field(3, ge=1, description="phrasings of each fact in the pretraining corpus")
+    sft_summaries: int = Field(
+        300,
+        ge=0,
+        description="SFT demonstrations of clinical-note summaries (notes of their own, apart from the DPO and "
+        "evaluation notes), so that the SFT model summarises before DPO teaches it not to hallucinate; a tenth "
+        "more go to SFT validation",
+    )
     dpo_notes: int = Field(600, ge=10, description="synthetic clinical notes for DPO triplets")
     dpo_val_fraction: float = Field(0.1, gt=0.0, lt=0.5, description="share of notes for DPO validation")
     dpo_eval_fraction: float = Field(
@@ -339,6 +346,10 @@ def build_datasets(
     qa_eval = [_truth_row(i, _phrase(i, "eval", rng)) for i in eval_items[: cfg.eval_max_questions]]
     showcase = showcase_rows(kb)
 
+    summary_notes = notes.make_triplets(cfg.sft_summaries + cfg.sft_summaries // 10, cfg.seed + 7919)
+    sft += [_summary_row(r) for r in summary_notes[: cfg.sft_summaries]]
+    sft_val += [_summary_row(r) for r in summary_notes[cfg.sft_summaries :]]
+
     triplets = notes.make_triplets(cfg.dpo_notes, cfg.seed)
     dpo_rest, dpo_eval = notes.split_triplets(triplets, cfg.dpo_eval_fraction, cfg.seed)
     dpo_train, dpo_val = notes.split_triplets(
@@ -384,6 +395,16 @@ def generate(out: Path, cfg: GenerateConfig, kb: KnowledgeBase | None = None) ->
         write_jsonl(out / name, rows)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def _summary_row(triplet: dict) -> dict:
+    """An SFT demonstration from a DPO-style row: the note's prompt and its factual summary."""
+    return {
+        "id": triplet["id"],
+        "prompt": triplet["prompt"],
+        "completion": triplet["chosen"],
+        "task": "summary",
+    }
 
 
 def _as_messages(row: dict) -> dict:

@@ -425,6 +425,7 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
                 break
 
     history = [json.loads(line) for line in (run_dir.path / "metrics.jsonl").read_text().splitlines()]
+    last = history[-1]  # from the log: a run resumed after its last checkpoint has no iteration left to run
     summary = {
         "stage": "ppo",
         "iterations": last["iteration"],

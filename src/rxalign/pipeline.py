@@ -1,0 +1,358 @@
+"""`rxalign pipeline`: data → pretrain (tokenizer + model) → SFT → reward ensemble → PPO → DPO → eval → report,
+each stage's own recipe run into one directory, `<run>/<stage>/`.
+
+Caching: a stage's key is the fingerprint of its resolved config (run-directory paths written relative to the
+run, so a moved run keeps its keys) chained with the keys of the stages it reads. A finished stage whose key is
+unchanged is skipped; `--from STAGE` reruns it and every later stage. A stage interrupted mid-way is resumed
+from its newest checkpoint when started again with the same key, and started afresh when its key changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from rxalign import ui
+from rxalign.config import (
+    PPOConfig,
+    PretrainConfig,
+    RewardConfig,
+    SFTConfig,
+    Strict,
+    bundled_config_data,
+    load_config,
+    read_yaml,
+)
+from rxalign.data.generate import GenerateConfig
+from rxalign.errors import UserError
+from rxalign.eval.run import BUNDLED_SETS, EvalConfig
+from rxalign.stages.dpo import DPOConfig
+from rxalign.train.checkpoint import write_json_atomic
+
+STAGES = ("data", "pretrain", "sft", "reward", "ppo", "dpo", "eval", "report")
+READS = {
+    "data": (),
+    "pretrain": ("data",),
+    "sft": ("data", "pretrain"),
+    "reward": ("data", "sft"),
+    "ppo": ("data", "sft", "reward"),
+    "dpo": ("data", "sft"),
+    "eval": ("data", "sft", "ppo", "dpo"),
+    "report": ("data", "pretrain", "sft", "reward", "ppo", "dpo", "eval"),
+}
+# Sections whose defaults are the bundled stage configs (`rxalign config STAGE`).
+SECTIONS = {
+    "data": "generate",
+    "pretrain": "pretrain",
+    "sft": "sft",
+    "reward": "reward",
+    "ppo": "ppo",
+    "dpo": "dpo",
+}
+# Keys the pipeline sets itself (paths between stages): a user setting one would be silently overridden.
+WIRED = {
+    "pretrain": ("out", "data.corpus"),
+    "sft": ("out", "model_path", "data.train_file", "data.val_file"),
+    "reward": ("out", "model_path", "data.train_file", "data.val_file"),
+    "ppo": ("out", "policy_path", "reward_path", "prompts_file"),
+    "dpo": ("output_dir", "sft_model_path", "train_file", "val_file", "ref_cache_dir"),
+}
+
+
+class PipelineConfig(Strict):
+    name: str = Field("default", description="run name: the run directory is runs/<name> unless `out` is set")
+    out: Path | None = Field(None, description="run directory (null = runs/<name>)")
+    base_model: Path | None = Field(
+        None,
+        description="a local Hugging Face causal-LM directory with a chat template to start SFT from; "
+        "when set, the pretrain stage is skipped (null = pretrain a new model on the generated corpus)",
+    )
+    data: GenerateConfig = Field(description="the generated testbed (`rxalign config generate`)")
+    pretrain: PretrainConfig = Field(description="Stage 1 (`rxalign config pretrain`)")
+    sft: SFTConfig = Field(description="Stage 2 (`rxalign config sft`)")
+    reward: RewardConfig = Field(description="Stage 3 (`rxalign config reward`)")
+    ppo: PPOConfig = Field(description="Stage 4 (`rxalign config ppo`)")
+    dpo: DPOConfig = Field(description="Stage B (`rxalign config dpo`)")
+    eval: EvalConfig = Field(EvalConfig(), description="evaluation of the SFT, PPO and DPO models")
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out) if self.out is not None else Path("runs") / self.name
+
+
+def load_pipeline_config(path: Path | None, overrides: list[str] | None = None) -> PipelineConfig:
+    """The bundled stage configs, under the pipeline YAML (`path`, None = bundled), under `--set` overrides."""
+    wired = {(section, *key.split(".")) for section, keys in WIRED.items() for key in keys}
+    why = "is set by the pipeline (the previous stage's output in the run directory); run the stage on its own to point it elsewhere"
+    if path is not None:
+        data, lines = read_yaml(Path(path))
+        for loc in sorted(wired):
+            node = data
+            for part in loc:
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is not None:
+                raise UserError(f"{path}:{lines.get(loc, 1)}: {'.'.join(loc)} {why}")
+    for item in overrides or []:
+        if tuple(item.partition("=")[0].strip().split(".")) in wired:
+            raise UserError(f"--set {item}: {item.partition('=')[0]} {why}")
+    base = {section: bundled_config_data(stage) for section, stage in SECTIONS.items()}
+    return load_config(PipelineConfig, path, overrides, stage="pipeline", base=base)
+
+
+def stage_configs(cfg: PipelineConfig) -> dict[str, BaseModel]:
+    """Each stage's config with the paths between stages pointing inside the run directory."""
+    run, data = cfg.run_dir, cfg.run_dir / "data"
+    start = cfg.base_model if cfg.base_model is not None else run / "pretrain" / "final"
+    return {
+        "data": cfg.data,
+        "pretrain": cfg.pretrain.model_copy(
+            update={
+                "out": run / "pretrain",
+                "data": cfg.pretrain.data.model_copy(update={"corpus": data / "corpus.jsonl"}),
+            }
+        ),
+        "sft": cfg.sft.model_copy(
+            update={
+                "out": run / "sft",
+                "model_path": start,
+                "data": cfg.sft.data.model_copy(
+                    update={"train_file": data / "sft/train.jsonl", "val_file": data / "sft/val.jsonl"}
+                ),
+            }
+        ),
+        "reward": cfg.reward.model_copy(
+            update={
+                "out": run / "reward",
+                "model_path": run / "sft" / "final",
+                "data": cfg.reward.data.model_copy(
+                    update={
+                        "train_file": data / "preference/train.jsonl",
+                        "val_file": data / "preference/val.jsonl",
+                    }
+                ),
+            }
+        ),
+        "ppo": cfg.ppo.model_copy(
+            update={
+                "out": run / "ppo",
+                "policy_path": run / "sft" / "final",
+                "reward_path": run / "reward" / "final",
+                "prompts_file": data / "ppo/prompts.jsonl",
+            }
+        ),
+        "dpo": cfg.dpo.model_copy(
+            update={
+                "output_dir": run / "dpo",
+                "sft_model_path": run / "sft" / "final",
+                "train_file": data / "dpo/train_dpo.jsonl",
+                "val_file": data / "dpo/val_dpo.jsonl",
+                "ref_cache_dir": run / "dpo" / "ref_cache",
+            }
+        ),
+        "eval": cfg.eval,
+        "report": cfg.eval,  # the report reads what the others wrote; its key is theirs
+    }
+
+
+def stage_keys(cfg: PipelineConfig, configs: dict[str, BaseModel]) -> dict[str, str]:
+    """Each stage's cache key: its config (run paths made relative) chained with the keys of what it reads."""
+    run = str(cfg.run_dir)
+    keys: dict[str, str] = {}
+    for stage in STAGES:
+        text = json.dumps(configs[stage].model_dump(mode="json"), sort_keys=True).replace(run, "<run>")
+        if stage == "sft":
+            text += str(cfg.base_model)
+        upstream = "".join(keys[s] for s in READS[stage] if s in keys)
+        keys[stage] = hashlib.sha256((stage + text + upstream).encode()).hexdigest()[:16]
+    return keys
+
+
+def stage_dir(run: Path, stage: str) -> Path:
+    return run / stage if stage != "report" else run / "report.html"
+
+
+def run(cfg: PipelineConfig, from_stage: str | None = None) -> dict:
+    """Run (or skip, or resume) every stage in order; write `<run>/summary.json` and return it."""
+    if from_stage is not None and from_stage not in STAGES:
+        raise UserError(f"--from: unknown stage {from_stage!r} (expected one of: {', '.join(STAGES)})")
+    run_dir = cfg.run_dir
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "pipeline.json").is_file():
+        raise UserError(f"--out {run_dir}: directory is not empty and holds no rxalign pipeline run")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(_dump(cfg), encoding="utf-8")
+    state_path = run_dir / "pipeline.json"
+    saved = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
+    # A stage interrupted in a run that has since moved cannot resume (its checkpoint's config names the old
+    # paths): it starts afresh. Finished stages keep their keys, which ignore where the run lives.
+    moved = saved.get("run", str(run_dir.resolve())) != str(run_dir.resolve())
+    state = saved.get("stages", {})
+    configs = stage_configs(cfg)
+    keys = stage_keys(cfg, configs)
+    forced = set(STAGES[STAGES.index(from_stage) :]) if from_stage else set()
+    for stage in STAGES:
+        if stage == "pretrain" and cfg.base_model is not None:
+            state.pop(stage, None)
+            continue
+        entry = state.get(stage, {})
+        path = stage_dir(run_dir, stage)
+        fresh = entry.get("key") == keys[stage] and entry.get("done") and path.exists()
+        if fresh and stage not in forced and stage != "report":  # the report is cheap: always rewritten
+            ui.info(f"pipeline: {stage} unchanged, skipped")
+            continue
+        if stage in forced or entry.get("key") != keys[stage] or moved:
+            _remove(path)  # a different computation: start it afresh (same key: resume from the checkpoint)
+        state[stage] = {"key": keys[stage], "done": False}
+        write_json_atomic(state_path, {"run": str(run_dir.resolve()), "stages": state})
+        ui.info(f"pipeline: {stage}")
+        started = time.perf_counter()
+        _RUNNERS[stage](cfg, configs[stage], run_dir)
+        state[stage] = {"key": keys[stage], "done": True, "seconds": time.perf_counter() - started}
+        write_json_atomic(state_path, {"run": str(run_dir.resolve()), "stages": state})
+    summary = gather_summary(run_dir, state)
+    write_json_atomic(run_dir / "summary.json", summary)
+    return summary
+
+
+def _dump(cfg: PipelineConfig) -> str:
+    import yaml
+
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+# ---- one runner per stage -----------------------------------------------------------------------------------
+
+
+def _data(cfg, stage_cfg, run_dir):
+    from rxalign.data.generate import generate
+
+    out = run_dir / "data"
+    tmp = run_dir / ".data.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    generate(tmp, stage_cfg)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.replace(out)
+
+
+def _stage(name):
+    def runner(cfg, stage_cfg, run_dir):
+        import importlib
+
+        importlib.import_module(f"rxalign.stages.{name}").run(stage_cfg, resume=True)
+
+    return runner
+
+
+def _dpo(cfg, stage_cfg, run_dir):
+    from rxalign.models.export import merge_adapter
+    from rxalign.stages import dpo
+
+    dpo.run(stage_cfg, resume=True)
+    merged = run_dir / "dpo" / "merged"
+    if stage_cfg.use_lora and not (merged / "config.json").is_file():
+        merge_adapter(run_dir / "dpo" / "final_model", merged)
+
+
+def dpo_model_dir(run_dir: Path, stage_cfg: DPOConfig) -> Path:
+    return run_dir / "dpo" / ("merged" if stage_cfg.use_lora else "final_model")
+
+
+def _eval(cfg, stage_cfg, run_dir):
+    from rxalign.eval.run import evaluate
+
+    models = [f"sft={run_dir / 'sft' / 'final'}", f"ppo={run_dir / 'ppo' / 'final'}"]
+    models.append(f"dpo={dpo_model_dir(run_dir, cfg.dpo)}")
+    sets = [run_dir / "data" / name for name in BUNDLED_SETS]
+    evaluate(run_dir / "eval", stage_cfg, models, sets, None, True)
+
+
+def _report(cfg, stage_cfg, run_dir):
+    from rxalign.report.build import write_report
+
+    state = json.loads((run_dir / "pipeline.json").read_text(encoding="utf-8"))["stages"]
+    write_json_atomic(run_dir / "summary.json", gather_summary(run_dir, state))
+    write_report(run_dir)
+
+
+_RUNNERS = {
+    "data": _data,
+    "pretrain": _stage("pretrain"),
+    "sft": _stage("sft"),
+    "reward": _stage("reward"),
+    "ppo": _stage("ppo"),
+    "dpo": _dpo,
+    "eval": _eval,
+    "report": _report,
+}
+
+
+# ---- the run's summary ---------------------------------------------------------------------------------------
+
+SCORECARD_METRICS = ("medical_accuracy", "safety", "specificity", "dose_accuracy", "humility", "score")
+
+
+def gather_summary(run_dir: Path, state: dict) -> dict:
+    """Every stage's headline figures under stable keys (documented in the README); a stage not yet run is absent."""
+
+    def read(rel: str) -> dict | None:
+        path = run_dir / rel
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    out: dict = {"run": str(run_dir)}
+    if manifest := read("data/manifest.json"):
+        a = manifest["agreement"]
+        out["data"] = {
+            "kappa": a["overall"]["kappa"],
+            "raw_agreement": a["overall"]["raw_agreement"],
+            "kappa_band": a["overall"]["band"],
+            "majority_matches_gold": a["majority_matches_gold"],
+            "counts": manifest["counts"],
+        }
+    if s := read("pretrain/summary.json"):
+        out["pretrain"] = {k: s[k] for k in ("val_loss", "ln_vocab", "val_loss_below_ln_vocab", "parameters")}
+    if s := read("sft/summary.json"):
+        out["sft"] = {k: s[k] for k in ("val_loss", "val_loss_first")}
+    if s := read("reward/summary.json"):
+        out["reward"] = {
+            k: s[k] for k in ("val_accuracy_gold", "val_accuracy_majority", "val_margin", "members")
+        }
+    if s := read("ppo/summary.json"):
+        keys = ("gold_score_first", "gold_score_last", "rm_score_first", "rm_score_last", "kl_k3_mean")
+        out["ppo"] = {**{k: s[k] for k in keys}, "beta_final": s["beta_final"], "iterations": s["iterations"]}
+    if s := read("dpo/summary.json"):
+        keys = ("chosen_preference_first", "chosen_preference", "val_loss_first", "val_loss")
+        out["dpo"] = {k: s[k] for k in keys}
+    if card := read("eval/scorecard.json"):
+        models = card["models"]
+        out["scorecard"] = {
+            name: {k: m[k]["mean"] for k in (*SCORECARD_METRICS, "hallucination_rate") if m.get(k)}
+            for name, m in models.items()
+        }
+        if "ppo" in out and {"sft", "ppo"} <= set(
+            models
+        ):  # the gold score before and after, on held-out prompts
+            out["ppo"]["heldout_score_sft"] = models["sft"]["score"]["mean"]
+            out["ppo"]["heldout_score_ppo"] = models["ppo"]["score"]["mean"]
+        for key in (
+            "hallucination_rate",
+            "omission_rate",
+        ):  # a summary that states nothing hallucinates nothing
+            out[key] = {
+                name: models[name][key]["mean"]
+                for name in ("sft", "dpo")
+                if name in models and models[name].get(key)
+            }
+    out["seconds"] = {stage: round(e["seconds"], 1) for stage, e in state.items() if "seconds" in e}
+    out["seconds"]["total"] = round(sum(out["seconds"].values()), 1)
+    return out
