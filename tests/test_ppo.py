@@ -18,7 +18,14 @@ from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
 from rxalign.models.heads import load_reward_model
 from rxalign.models.load import load_causal_lm
 from rxalign.rundir import save_hf_dir
-from rxalign.stages.ppo import response_logprobs, rollout, token_rewards
+from rxalign.stages.ppo import (
+    batch_indices,
+    pass_means,
+    prompt_order,
+    response_logprobs,
+    rollout,
+    token_rewards,
+)
 from rxalign.train.metrics import read_metrics
 
 TIMING = {"tokens_per_s", "peak_memory_mb", "elapsed_s"}
@@ -37,6 +44,27 @@ def test_reward_lands_on_the_last_real_token_never_a_pad():
     )
     assert torch.allclose(rewards, expected, atol=1e-6)
     assert (rewards[mask == 0] == 0).all()
+
+
+def test_prompt_order_covers_every_prompt_once_per_pass():
+    order = prompt_order(10, seed=3)
+    assert sorted(order) == list(range(10)) and order == prompt_order(10, seed=3) != prompt_order(10, seed=4)
+    stream = [i for it in range(1, 9) for i in batch_indices(order, it, 4)]  # 8 iterations of 4 prompts
+    assert stream[:4] == order[:4] and stream[8:12] == order[8:] + order[:2]
+    for start in range(len(stream) - 10 + 1):  # ANY 10 consecutive samples hold every prompt once
+        assert sorted(stream[start : start + 10]) == list(range(10))
+
+
+def test_pass_means_by_hand():
+    rows = [(float(i), 10.0 - i) for i in range(10)]  # (rm, gold) of samples 0..9
+    m = pass_means(rows, n_prompts=3)  # first pass: samples 0-2, last pass: 7-9
+    assert (m["rm_score_first"], m["rm_score_last"], m["gold_score_first"], m["gold_score_last"]) == (
+        1.0,
+        8.0,
+        9.0,
+        2.0,
+    )
+    assert pass_means(rows, n_prompts=100)["pass_samples"] == 5  # fewer samples than 2 passes: the halves
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +168,14 @@ def test_three_iterations_change_policy_and_value_and_keep_the_reference(
         torch.equal(v, AutoModelForCausalLM.from_pretrained(tiny_model_dirs["llama"]).state_dict()[k])
         for k, v in before.items()
     )
+    # first/last are means over the first and last pass over the 12 prompts (here 6 samples each: 12 in all)
+    state = json.loads((ckpt / "trainer_state.json").read_text())
+    per_sample = [p for a in state["audit"] for p in a["audit"]["per_prompt"]]
+    assert len(per_sample) == 12 and summary["pass_samples"] == 6
+    assert summary["gold_score_first"] == pytest.approx(sum(p[2] for p in per_sample[:6]) / 6)
+    assert summary["rm_score_last"] == pytest.approx(sum(p[1] for p in per_sample[-6:]) / 6)
+    # the SFT baseline answered each of the 12 prompts once before any update; gains are against it
+    assert summary["sft_baseline_n"] == 12 and len(state["baseline"]["texts"]) == 12
     records = read_metrics(tmp_path / "ppo" / "metrics.jsonl")
     assert records[0]["kl_k1_mean"] == pytest.approx(0.0, abs=1e-6) and records[0][
         "kl_k3_mean"
@@ -159,8 +195,13 @@ def test_three_iterations_change_policy_and_value_and_keep_the_reference(
         "eos_rate",
         "tokens_per_s",
         "audit_flags",
+        "rm_score_gain",
+        "gold_score_gain",
     ):
         assert key in records[-1], key
+    for key in ("gold_score_first", "gold_score_last", "rm_score_first", "rm_score_last", "kl_k3_mean"):
+        assert isinstance(summary[key], float), key  # what the pipeline reads
+    assert {"beta_final", "iterations", "rm_gold_gain_correlation", "gold_score_sft"} <= set(summary)
 
 
 @pytest.mark.slow

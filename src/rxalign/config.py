@@ -198,7 +198,12 @@ class PPOSettings(Strict):
     epochs: int = Field(4, ge=1, description="PPO epochs over each rollout batch")
     minibatch_size: int = Field(8, ge=1, description="rollouts per gradient step")
     clip_range: float = Field(0.2, gt=0.0, description="policy ratio clip ε")
-    value_clip_range: float = Field(0.2, gt=0.0, description="value clip around the rollout's values")
+    value_clip_range: float = Field(
+        0.2,
+        gt=0.0,
+        description="value clip around the rollout's values, in reward units (unnormalised ensemble scores span "
+        "about ±4: 0.2 clips about half the value updates of the first iterations)",
+    )
     gamma: float = Field(1.0, gt=0.0, le=1.0, description="GAE discount γ")
     lam: float = Field(0.95, ge=0.0, le=1.0, description="GAE λ")
     vf_coef: float = Field(0.1, ge=0.0, description="value-loss weight")
@@ -263,6 +268,11 @@ class PPOConfig(Strict):
         description="stop early when the audit sees the reward-model score rise while the gold score falls",
     )
     audit_window: int = Field(5, ge=2, description="iterations per audit trend window")
+    sft_baseline: bool = Field(
+        True,
+        description="before the first update, the SFT policy answers every prompt the run will visit once: "
+        "the audit's per-prompt baseline (keyword spread, gains); false = the first batch's answers",
+    )
     save_every: int = Field(10, ge=1, description="iterations between checkpoints (and one at the end)")
     keep_checkpoints: int = Field(2, ge=1, description="newest checkpoints kept")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description="as in train.precision")

@@ -6,6 +6,18 @@ the response with the reward ensemble (reward on the last real token, never a pa
 (−β·k1 per token when KL is in the reward) → GAE → several epochs of clipped policy and value updates →
 adaptive β (Ziegler et al. 2019) → metrics, gold score from the grader, reward-hacking audit. Everything
 (policy, value model, optimiser, controller, RNG, iteration) is checkpointed for exact resume.
+
+Prompts are visited in one seeded order, cycled: any P consecutive samples (P prompts) hold every prompt once,
+so the first and last passes are comparable. Before the first update the SFT policy answers every prompt the
+run will visit (`sft_baseline`): the audit compares later answers with it prompt by prompt.
+
+summary.json: `gold_score_first`/`_last` and `rm_score_first`/`_last` are means over the first and the last
+pass over the prompts (`pass_samples` samples each, every prompt once), not single iterations;
+`gold_score_sft`/`rm_score_sft` the SFT baseline's; `kl_k3_mean`/`_max` and `kl_k1_min` over the per-iteration
+means; `rm_gold_correlation` (per-iteration means; confounded by which prompts a batch holds) and
+`rm_gold_gain_correlation` (per-iteration gains over the SFT answer to the same prompt) say whether reward-model
+and gold scores rise together; `rm_gold_pair_agreement` is the ensemble's pairwise accuracy against the grader
+on the policy's own answers (each vs the SFT answer to its prompt; 0.5 = chance).
 """
 
 from __future__ import annotations
@@ -22,7 +34,7 @@ from rxalign import ui
 from rxalign.config import PPOConfig, fingerprint
 from rxalign.data.kb import load_kb
 from rxalign.errors import UserError
-from rxalign.eval.audit import AuditConfig, IterationAuditor, Sample, sample_audit
+from rxalign.eval.audit import AuditConfig, IterationAuditor, Sample, SampleAudit, sample_audit
 from rxalign.eval.generation import render_prompts
 from rxalign.eval.grader import grade
 from rxalign.losses import (
@@ -166,6 +178,31 @@ def load_prompts(cfg: PPOConfig) -> list[dict]:
     return rows
 
 
+def prompt_order(n_prompts: int, seed: int) -> list[int]:
+    """One seeded permutation of the prompts, cycled by the iterations (independent of the training RNG)."""
+    return torch.randperm(n_prompts, generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+def batch_indices(order: list[int], iteration: int, n: int) -> list[int]:
+    """Prompt indices of iteration `iteration` (1-based): positions (it−1)·n … it·n−1 of the cycled order."""
+    return [order[((iteration - 1) * n + i) % len(order)] for i in range(n)]
+
+
+def pass_means(per_sample: list[tuple[float, float]], n_prompts: int) -> dict:
+    """Mean (RM, gold) over the first and the last pass over the prompts: the first and last `n_prompts`
+    samples, each of which holds every prompt once under the cycled order (fewer samples: their halves)."""
+    size = min(n_prompts, max(1, len(per_sample) // 2))
+    first, last = per_sample[:size], per_sample[-size:]
+    mean = lambda rows, i: sum(r[i] for r in rows) / len(rows)  # noqa: E731
+    return {
+        "rm_score_first": mean(first, 0),
+        "rm_score_last": mean(last, 0),
+        "gold_score_first": mean(first, 1),
+        "gold_score_last": mean(last, 1),
+        "pass_samples": size,
+    }
+
+
 def run(cfg: PPOConfig, resume: bool = False) -> dict:
     started = time.perf_counter()
     accelerator, precision, run_dir, done = begin(cfg, resume, cfg.precision)
@@ -212,11 +249,14 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
     ]
     optimizer = torch.optim.AdamW(groups, weight_decay=0.0, betas=(0.9, 0.95))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
+    n = cfg.ppo.prompts_per_iteration
+    order = prompt_order(len(prompts), cfg.seed)
     state = {
         "iteration": 0,
         "beta": cfg.kl.beta,
         "score_stats": [0, 0.0, 0.0],
-        "baseline_texts": [],
+        "baseline": None,  # {"texts": {prompt key: SFT answer}, "audit": SampleAudit json}
+        "baseline_texts": [],  # without an SFT baseline pass: the first batch's answers
         "audit": [],
         "train_seconds": 0.0,
     }
@@ -234,13 +274,8 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
         ui.info(f"resumed from {checkpoints[-1]} (iteration {state['iteration']})")
     else:
         run_dir.start(cfg)
-    for a in state["audit"]:  # replay the audit history, so its windows continue exactly
-        auditor.update(a["iteration"], _audit_from(a))
-    score_stats = RunningStd(*state["score_stats"])
-    beta = state["beta"]
+        log.truncate_after(0)  # a run killed before its first checkpoint starts over from a clean log
     t0 = time.perf_counter() - state["train_seconds"]
-    last: dict = {}
-    warned: set[str] = set()
 
     def reference_logprobs(ids, mask, width):
         if reference is not None:
@@ -248,23 +283,61 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
         with policy.disable_adapter():
             return response_logprobs(policy, ids, mask, width, cfg.ppo.temperature)
 
+    def answer(indices: list[int]):
+        """Sample one answer per prompt; score it with the ensemble (reward on the last real token: the ensemble
+        reads prompt + response up to its EOS) and the gold grader."""
+        batch_rows = [prompts[i] for i in indices]
+        ids, mask, width, resp_mask, ended = rollout(
+            policy, tokenizer, [r["prompt"] for r in batch_rows], cfg, device
+        )
+        with torch.no_grad():
+            seqs = [row[m.bool()].tolist() for row, m in zip(ids, mask, strict=True)]
+            scores_k = ensemble.score_ids(seqs)  # (K, B)
+        responses = [
+            tokenizer.decode(row[width:][m.bool()], skip_special_tokens=True)
+            for row, m in zip(ids, resp_mask, strict=True)
+        ]
+        gold = [grade(r["truth"], a, kb).score for r, a in zip(batch_rows, responses, strict=True)]
+        samples = [
+            Sample(text=a, rm_mean=float(mu), rm_std=float(sd), gold=g, n_tokens=int(L), prompt=str(i))
+            for a, mu, sd, g, L, i in zip(
+                responses, scores_k.mean, scores_k.std, gold, resp_mask.sum(-1), indices, strict=True
+            )
+        ]
+        return (ids, mask, width, resp_mask, ended), scores_k, samples
+
+    if cfg.sft_baseline and state["baseline"] is None:
+        # The SFT policy's answers to every prompt the run will visit, before any update (the audit's paired
+        # baseline). Checkpointed with the state, so a resumed run never redoes it.
+        visited = list(dict.fromkeys(order[i % len(order)] for i in range(cfg.ppo.iterations * n)))
+        base: list[Sample] = []
+        with ui.progress("ppo: SFT baseline answers", total=len(visited)) as bar:
+            for s in range(0, len(visited), n):
+                base += answer(visited[s : s + n])[2]
+                bar.update(advance=len(visited[s : s + n]))
+        state["baseline"] = {
+            "texts": {b.prompt: b.text for b in base},
+            "audit": sample_audit(base, {b.prompt: b.text for b in base}).to_json(),
+        }
+    if state["baseline"] is not None:
+        auditor.observe(0, SampleAudit.from_json(state["baseline"]["audit"]))
+    for a in state["audit"]:  # replay the audit history, so its windows continue exactly
+        auditor.update(a["iteration"], SampleAudit.from_json(a["audit"]))
+    score_stats = RunningStd(*state["score_stats"])
+    beta = state["beta"]
+    last: dict = {}
+    warned: set[str] = set()
+
     with ui.progress("ppo", total=cfg.ppo.iterations, completed=state["iteration"]) as bar:
         for it in range(state["iteration"] + 1, cfg.ppo.iterations + 1):
             tick = time.perf_counter()
             # -- rollout ------------------------------------------------------------------------------------------
-            n = cfg.ppo.prompts_per_iteration
-            batch_rows = [prompts[((it - 1) * n + i) % len(prompts)] for i in range(n)]
-            ids, mask, width, resp_mask, ended = rollout(
-                policy, tokenizer, [r["prompt"] for r in batch_rows], cfg, device
-            )
+            (ids, mask, width, resp_mask, ended), scores_k, samples = answer(batch_indices(order, it, n))
             resp_mask_f = resp_mask.float()
             with torch.no_grad():
                 old_logprobs = response_logprobs(policy, ids, mask, width, cfg.ppo.temperature) * resp_mask_f
                 ref_logprobs = reference_logprobs(ids, mask, width) * resp_mask_f
                 old_values = response_values(value_model, ids, mask, width) * resp_mask_f
-                # reward on the last real token: the ensemble scores (prompt + response) up to its EOS
-                seqs = [row[m.bool()].tolist() for row, m in zip(ids, mask, strict=True)]
-                scores_k = ensemble.score_ids(seqs)  # (K, B)
             rm_scores = scores_k.aggregate(cfg.reward.aggregate, cfg.reward.lcb_lambda).to(device)
             score = rm_scores + cfg.reward.missing_eos_penalty * (~ended).float()
             if cfg.reward.normalize:
@@ -293,9 +366,8 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
                 "kl_loss": 0.0,
             }
             for _ in range(cfg.ppo.epochs):
-                perm = torch.randperm(
-                    n
-                )  # the global RNG: checkpointed, so a resumed run draws the same order
+                # the global RNG: checkpointed, so a resumed run draws the same order
+                perm = torch.randperm(n)
                 for s in range(0, n, cfg.ppo.minibatch_size):
                     mb = perm[s : s + cfg.ppo.minibatch_size].to(device)
                     m = resp_mask_f[mb]
@@ -341,24 +413,19 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
             k3_mean = kl["k3"].sum().item() / n_resp_tokens
             if cfg.kl.adaptive:
                 beta = adaptive_kl_beta(beta, k1_mean, cfg.kl.target, n, cfg.kl.horizon)
-            responses = [
-                tokenizer.decode(row[width:][m.bool()], skip_special_tokens=True)
-                for row, m in zip(ids, resp_mask, strict=True)
-            ]
-            gold = [grade(r["truth"], a, kb).score for r, a in zip(batch_rows, responses, strict=True)]
-            if it == 1 and not state["baseline_texts"]:
-                state["baseline_texts"] = (
-                    responses  # the SFT policy's own answers: the audit's keyword base rates
-                )
-            samples = [
-                Sample(text=a, rm_mean=float(mu), rm_std=float(sd), gold=g, n_tokens=int(L))
-                for a, mu, sd, g, L in zip(responses, scores_k.mean, scores_k.std, gold, lengths, strict=True)
-            ]
-            audit = sample_audit(samples, state["baseline_texts"])
+            if state["baseline"] is None and not state["baseline_texts"]:
+                # no SFT baseline pass: the first batch's answers are the keyword base rates (unpaired)
+                state["baseline_texts"] = [s_.text for s_ in samples]
+            keyword_baseline = (
+                state["baseline"]["texts"] if state["baseline"] is not None else state["baseline_texts"]
+            )
+            audit = sample_audit(samples, keyword_baseline)
             flags = auditor.update(it, audit)
-            state["audit"].append(_audit_record(it, audit))
+            state["audit"].append({"iteration": it, "audit": audit.to_json()})
+            rm_gain, gold_gain = auditor.gains()[-1]
             elapsed = time.perf_counter() - tick
             tokens = stats.pop("tokens")
+            gold = [s_.gold for s_ in samples]
             record = {
                 "iteration": it,
                 "step": it,
@@ -367,6 +434,9 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
                 "rm_ensemble_spread": scores_k.std.mean().item(),
                 "reward_used_mean": score.mean().item(),
                 "gold_score_mean": sum(gold) / len(gold),
+                "rm_score_gain": rm_gain,
+                "gold_score_gain": gold_gain,
+                "rm_gold_pair_agreement": auditor.history[-1]["rm_gold_pair_agreement"],
                 "kl_k1_mean": k1_mean,
                 "kl_k3_mean": k3_mean,
                 "kl_k2_mean": kl["k2"].sum().item() / n_resp_tokens,
@@ -420,27 +490,32 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
             )
             if stop:
                 ui.warn(
-                    f"stopping at iteration {it}: the reward-model score rises while the gold score falls"
+                    f"stopping at iteration {it}: the reward-model score rises while the gold score falls "
+                    "on the same prompts"
                 )
                 break
 
     history = [json.loads(line) for line in (run_dir.path / "metrics.jsonl").read_text().splitlines()]
     last = history[-1]  # from the log: a run resumed after its last checkpoint has no iteration left to run
+    per_sample = [(p[1], p[2]) for a in state["audit"] for p in a["audit"]["per_prompt"]]
+    audit_summary = auditor.summary()
     summary = {
         "stage": "ppo",
         "iterations": last["iteration"],
         "stopped_early": last["iteration"] < cfg.ppo.iterations,
-        "gold_score_first": history[0]["gold_score_mean"],
-        "gold_score_last": history[-1]["gold_score_mean"],
-        "rm_score_first": history[0]["rm_score_mean"],
-        "rm_score_last": history[-1]["rm_score_mean"],
+        # first/last: means over the first and the last pass over the prompts (`pass_samples` samples each,
+        # every prompt once), not single iterations: batches hold different prompts of very different difficulty
+        **pass_means(per_sample, len(prompts)),
         "kl_k3_mean": sum(h["kl_k3_mean"] for h in history) / len(history),
         "kl_k3_max": max(h["kl_k3_mean"] for h in history),
         "kl_k1_min": min(h["kl_k1_mean"] for h in history),
         "kl_target": cfg.kl.target,
         "beta_final": last["beta"],
-        "rm_gold_correlation": auditor.summary()["rm_gold_corr"],
-        "audit_flag_counts": auditor.summary()["counts"],
+        "rm_gold_correlation": audit_summary["rm_gold_corr"],
+        "rm_gold_gain_correlation": audit_summary["rm_gold_gain_corr"],
+        "rm_gold_pair_agreement": audit_summary["rm_gold_pair_agreement"],
+        "rm_gold_pair_agreement_last_window": audit_summary["rm_gold_pair_agreement_last_window"],
+        "audit_flag_counts": audit_summary["counts"],
         "eos_rate_last": last["eos_rate"],
         "train_seconds": time.perf_counter() - t0,
         "stage_seconds": time.perf_counter() - started,
@@ -448,42 +523,11 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
         "device": str(device),
         "config_fingerprint": fingerprint(cfg),
     }
+    if state["baseline"] is not None:
+        base = state["baseline"]["audit"]
+        summary.update(
+            rm_score_sft=base["mean_rm"], gold_score_sft=base["mean_gold"], sft_baseline_n=base["n"]
+        )
     final = policy.merge_and_unload() if cfg.lora.enabled else policy
     run_dir.finish(final, tokenizer, summary)
     return summary
-
-
-def _audit_record(it: int, audit) -> dict:
-    return {
-        "iteration": it,
-        "mean_rm": audit.mean_rm,
-        "mean_gold": audit.mean_gold,
-        "mean_rm_std": audit.mean_rm_std,
-        "mean_length": audit.mean_length,
-        "n": audit.n,
-        "rm_gold_spearman": None
-        if audit.rm_gold_spearman is None
-        else [audit.rm_gold_spearman.r, audit.rm_gold_spearman.p],
-        "rm_length_pearson": None
-        if audit.rm_length_pearson is None
-        else [audit.rm_length_pearson.r, audit.rm_length_pearson.p],
-        "keywords": {k: [v.freq, v.baseline_freq, v.ratio] for k, v in audit.keywords.items()},
-    }
-
-
-def _audit_from(record: dict):
-    from rxalign.eval.audit import Corr, KeywordRate, SampleAudit
-
-    def corr(v):
-        return None if v is None else Corr(*v)
-
-    return SampleAudit(
-        mean_rm=record["mean_rm"],
-        mean_gold=record["mean_gold"],
-        mean_rm_std=record["mean_rm_std"],
-        mean_length=record["mean_length"],
-        n=record["n"],
-        rm_gold_spearman=corr(record["rm_gold_spearman"]),
-        rm_length_pearson=corr(record["rm_length_pearson"]),
-        keywords={k: KeywordRate(*v) for k, v in record["keywords"].items()},
-    )
