@@ -12,6 +12,7 @@ import typer
 from pydantic import BaseModel
 
 from rxalign import ui
+from rxalign.active_cli import active
 from rxalign.config import (
     PPOConfig,
     PretrainConfig,
@@ -212,6 +213,7 @@ app.command("dpo")(dpo)
 app.command("merge")(merge)
 app.command("quantize")(quantize)
 app.command("report")(report)
+app.command("active")(active)
 
 
 @data_app.command("generate")
