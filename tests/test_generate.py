@@ -9,7 +9,7 @@ import pytest
 from rxalign.data.formats import load_records
 from rxalign.data.generate import GenerateConfig, check_leakage, corpus_documents, generate, normalise
 from rxalign.data.kb import load_kb
-from rxalign.data.qa import TEMPLATES, TIERS, answer, build_items, utility
+from rxalign.data.qa import CONFUSED, TEMPLATES, TIERS, answer, build_items, confusion, utility
 
 
 @pytest.fixture(scope="module")
@@ -207,8 +207,57 @@ def test_corpus_covers_every_drug_and_pair(kb):
 def test_off_topic_share_makes_rejected_answers_about_other_questions(kb):
     from rxalign.data.generate import build_datasets
 
-    files, _ = build_datasets(GenerateConfig(off_topic_share=1.0, dpo_notes=10), kb)
+    files, _ = build_datasets(
+        GenerateConfig(off_topic_share=1.0, confused_pairs_per_question=0, dpo_notes=10), kb
+    )
     rows = files["preference/train.jsonl"]
     off = [r for r in rows if "off_topic" in r["tiers"].values()]
     assert len(off) > 0.9 * len(rows)  # the majority vote may, rarely, prefer the off-topic answer
     assert all(r["gold_chosen_better"] == (r["tiers"]["rejected"] == "off_topic") for r in off)
+
+
+def test_confused_answers_read_like_the_expert_and_the_grader_scores_them_lower(kb):
+    """The confused answer is the expert answer to the item with one fact changed: the independent grader must
+    score it below the expert answer on every item, and only pharmacogenomic notes may lack a confusion."""
+    from rxalign.eval.grader import grade
+
+    items = build_items(kb, random.Random(0))
+    confusable = [i for i in items if confusion(i, kb, random.Random(0)) is not None]
+    assert {i.task for i in items} - {i.task for i in confusable} == set()
+    assert {i.task for i in items if i not in confusable} <= {"pgx"} and len(confusable) > 0.9 * len(items)
+    for item in confusable:
+        rng = random.Random(item.id)
+        expert, confused = answer(item, kb, "expert", rng), answer(item, kb, CONFUSED, rng)
+        assert confused != expert
+        assert grade(item.truth, confused, kb).score < grade(item.truth, expert, kb).score, (
+            item.id,
+            confused,
+        )
+    renal = next(i for i in items if i.id == "renal:warfarin:gt60")
+    assert answer(renal, kb, CONFUSED, random.Random(0)).startswith(("eGFR", "EGFR"))
+    assert utility(renal, CONFUSED) == utility(renal, "wrong") == 0.0
+    pgx_without = next(i for i in items if i not in confusable)
+    with pytest.raises(ValueError, match="no confusable fact"):
+        answer(pgx_without, kb, CONFUSED, random.Random(0))
+
+
+def test_confused_pairs_are_added_from_a_stream_of_their_own(kb):
+    from rxalign.data.generate import build_datasets
+
+    with_, _ = build_datasets(GenerateConfig(dpo_notes=10), kb)
+    without, _ = build_datasets(GenerateConfig(dpo_notes=10, confused_pairs_per_question=0), kb)
+    for name in ("corpus.jsonl", "sft/train.jsonl", "sft/val.jsonl", "ppo/prompts.jsonl", "eval/qa.jsonl"):
+        assert with_[name] == without[name], name
+    for name in ("preference/train.jsonl", "preference/val.jsonl"):
+        confused = [r for r in with_[name] if CONFUSED in r["tiers"].values()]
+        rest = [r for r in with_[name] if CONFUSED not in r["tiers"].values()]
+
+        def pair(r):  # without the annotation batch marks: the new rows are mixed into the batches
+            return json.dumps({k: v for k, v in r.items() if not k.startswith("batch")})
+
+        assert sorted(map(pair, rest)) == sorted(map(pair, without[name]))
+        assert 0.4 * len(rest) < len(confused) <= 0.5 * len(rest)  # one per question, two ordinary pairs
+        assert all(set(r["tiers"].values()) - {CONFUSED} <= {"expert", "partial"} for r in confused)
+        # the noisy annotators still prefer the right fact nearly always; the label is their majority
+        assert sum(r["gold_chosen_better"] for r in confused) > 0.9 * len(confused)
+        assert all(len(r["votes"]) == 3 for r in confused)

@@ -109,6 +109,19 @@ def test_wrong_statement_costs_more_than_a_missing_one(kb, items):
     )  # unit error
 
 
+def test_a_wrong_egfr_band_is_a_wrong_fact(kb, items):
+    truth = items["renal:morphine:15_29"].truth  # reduce to 50%
+    right = grade(truth, "eGFR 15-29: reduce to 50% of the dose.", kb)
+    wrong_band = grade(truth, "eGFR above 60: reduce to 50% of the dose.", kb)
+    unnamed = grade(truth, "Reduce to 50% of the dose.", kb)
+    assert right.metrics["medical_accuracy"] == unnamed.metrics["medical_accuracy"] == 1.0
+    # action correct (1 expected fact) plus one wrong fact: 1 / (1 + 1)
+    assert wrong_band.metrics["medical_accuracy"] == 0.5
+    assert any(c.name == "medical_accuracy:band" and c.result == "wrong" for c in wrong_band.criteria)
+    # naming the right band among others ("below 30" also names the lowest band) is not wrong
+    assert grade(truth, "eGFR below 30: reduce to 50%.", kb).metrics["medical_accuracy"] == 1.0
+
+
 def test_always_contraindicated_scores_low_on_specificity(kb, items):
     benign = [
         i for i in items.values() if i.task == "interaction" and i.truth["severity"] in ("none", "minor")

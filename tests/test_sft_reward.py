@@ -191,6 +191,8 @@ def test_reward_ensemble_run_saves_loadable_centred_members(tmp_path, tiny_model
     )
     summary = reward.run(cfg)
     assert 0.0 <= summary["val_accuracy_gold"] <= 1.0 and summary["calibration"]["ece"] >= 0.0
+    by_tiers = summary["val_accuracy_gold_by_tiers"]
+    assert sum(g["pairs"] for g in by_tiers.values()) == summary["val_pairs"]
     final = tmp_path / "rm" / "final"
     meta = json.loads((final / "ensemble.json").read_text())
     assert [m["dir"] for m in meta["members"]] == ["member-0", "member-1"]
@@ -225,3 +227,21 @@ def test_reward_refuses_non_preference_data(tmp_path, tiny_model_dirs, data):
     with pytest.raises(UserError, match=r"train.jsonl:1: missing field 'chosen'"):
         reward.run(cfg)
     assert not (tmp_path / "rm").exists()
+
+
+def test_accuracy_by_tiers_groups_pairs_by_their_two_tiers():
+    from rxalign.stages.reward import accuracy_by_tiers
+
+    rows = [
+        {"tiers": {"chosen": "expert", "rejected": "confused"}},
+        {"tiers": {"chosen": "confused", "rejected": "expert"}},  # the majority picked the wrong one
+        {"tiers": {"chosen": "expert", "rejected": "confused"}},
+        {"tiers": {"chosen": "partial", "rejected": "vague"}},
+    ]
+    prefers_chosen = torch.tensor([True, True, False, True])
+    gold = torch.tensor([1.0, 0.0, 1.0, 1.0])  # gold_chosen_better
+    assert accuracy_by_tiers(prefers_chosen, gold, rows) == {
+        "confused|expert": {"pairs": 3, "accuracy": 1 / 3},
+        "partial|vague": {"pairs": 1, "accuracy": 1.0},
+    }
+    assert accuracy_by_tiers(prefers_chosen, gold, [{}] * 4) is None

@@ -325,7 +325,14 @@ def gather_summary(run_dir: Path, state: dict) -> dict:
         out["sft"] = {k: s[k] for k in ("val_loss", "val_loss_first")}
     if s := read("reward/summary.json"):
         out["reward"] = {
-            k: s[k] for k in ("val_accuracy_gold", "val_accuracy_majority", "val_margin", "members")
+            k: s.get(k)
+            for k in (
+                "val_accuracy_gold",
+                "val_accuracy_majority",
+                "val_margin",
+                "members",
+                "val_accuracy_gold_by_tiers",
+            )
         }
     if s := read("ppo/summary.json"):
         keys = ("gold_score_first", "gold_score_last", "rm_score_first", "rm_score_last", "kl_k3_mean")

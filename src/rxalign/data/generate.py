@@ -21,12 +21,14 @@ from rxalign.data.annotators import AnnotatorConfig, agreement, batch_agreements
 from rxalign.data.kb import KnowledgeBase, load_kb
 from rxalign.data.qa import (
     BAND_TEXT,
+    CONFUSED,
     OFF_TOPIC,
     TEMPLATES,
     TIERS,
     Item,
     answer,
     build_items,
+    confusion,
     short,
     utility,
     words,
@@ -61,6 +63,13 @@ class GenerateConfig(BaseModel):
         le=1.0,
         description="share of preference pairs whose rejected answer is an expert answer to a different question "
         "(teaches reward models relevance; hard for the tiny default model: see README)",
+    )
+    confused_pairs_per_question: int = Field(
+        1,
+        ge=0,
+        description="extra preference pairs per preference question: the expert or partial answer against a "
+        "'confused' one, expert-formatted with one wrong fact (another eGFR band's dose, the opposite severity "
+        "or recommendation, a tenfold paediatric dose), so reward models check facts, not format",
     )
     annotators: AnnotatorConfig = Field(
         AnnotatorConfig(flip_rate=0.1, noise_sd=0.3, length_bias=0.1), description="simulated annotators"
@@ -228,28 +237,56 @@ def preference_rows(
                     if utility(item, t1) != utility(item, t2):
                         break
             prompt = _phrase(item, "train", rng)
-            text_a, text_b = (_answer_or_off_topic(item, items, kb, t, rng) for t in (t1, t2))
-            gold_a, gold_b = utility(item, t1), utility(item, t2)
-            votes_ab = simulate_votes(
-                gold_a, gold_b, text_a, text_b, cfg.annotators, votes_rng
-            )  # 0 = A, 1 = B
-            winner = majority(votes_ab)
-            chosen, rejected = (text_a, text_b) if winner == 0 else (text_b, text_a)
-            rows.append(
-                {
-                    "id": item.id,
-                    "task": item.task,
-                    "prompt": prompt,
-                    "chosen": chosen,
-                    "rejected": rejected,
-                    "votes": [int(v == winner) for v in votes_ab],  # 1 = this annotator preferred `chosen`
-                    "chosen_shown_first": winner == 0,
-                    "votes_ab": votes_ab,
-                    "tiers": {"chosen": (t1, t2)[winner], "rejected": (t2, t1)[winner]},
-                    "gold_chosen_better": (gold_a > gold_b) == (winner == 0),
-                }
-            )
+            texts = [_answer_or_off_topic(item, items, kb, t, rng) for t in (t1, t2)]
+            rows.append(_voted_pair(item, prompt, (t1, t2), texts, cfg, votes_rng))
     return rows
+
+
+def confused_rows(
+    items: list[Item], kb: KnowledgeBase, cfg: GenerateConfig, rng: random.Random
+) -> list[dict]:
+    """`confused_pairs_per_question` pairs per item: the expert or partial answer against a confused one (same
+    format, one wrong fact; see qa.confusion), voted on like every pair. Items with no confusion are skipped."""
+    votes_rng = np.random.default_rng(rng.getrandbits(64))
+    rows = []
+    for item in items:
+        if confusion(item, kb, random.Random(0)) is None:
+            continue
+        for _ in range(cfg.confused_pairs_per_question):
+            tiers = (rng.choice(["expert", "partial"]), CONFUSED)
+            if rng.random() < 0.5:
+                tiers = tiers[::-1]
+            prompt = _phrase(item, "train", rng)
+            texts = [answer(item, kb, t, rng) for t in tiers]
+            rows.append(_voted_pair(item, prompt, tiers, texts, cfg, votes_rng))
+    return rows
+
+
+def _voted_pair(
+    item: Item,
+    prompt: str,
+    tiers: tuple[str, str],
+    texts: list[str],
+    cfg: GenerateConfig,
+    votes_rng: np.random.Generator,
+) -> dict:
+    (t1, t2), (text_a, text_b) = tiers, texts
+    gold_a, gold_b = utility(item, t1), utility(item, t2)
+    votes_ab = simulate_votes(gold_a, gold_b, text_a, text_b, cfg.annotators, votes_rng)  # 0 = A, 1 = B
+    winner = majority(votes_ab)
+    chosen, rejected = (text_a, text_b) if winner == 0 else (text_b, text_a)
+    return {
+        "id": item.id,
+        "task": item.task,
+        "prompt": prompt,
+        "chosen": chosen,
+        "rejected": rejected,
+        "votes": [int(v == winner) for v in votes_ab],  # 1 = this annotator preferred `chosen`
+        "chosen_shown_first": winner == 0,
+        "votes_ab": votes_ab,
+        "tiers": {"chosen": (t1, t2)[winner], "rejected": (t2, t1)[winner]},
+        "gold_chosen_better": (gold_a > gold_b) == (winner == 0),
+    }
 
 
 def _answer_or_off_topic(
@@ -338,8 +375,14 @@ def build_datasets(
     sft = sft_rows(splits["sft"], kb, cfg, rng)
     sft_val = sft_rows(splits["val"], kb, cfg.model_copy(update={"sft_mix": {"expert": 1.0}}), rng)
     prefs = preference_rows(splits["preference"], kb, cfg, rng)
-    agreement_report = annotate_batches(prefs, cfg.annotators)
     pref_val = preference_rows(splits["val"], kb, cfg, rng)
+    if cfg.confused_pairs_per_question:  # from a stream of their own: every other dataset stays as it was
+        confused_rng = random.Random(f"confused-{cfg.seed}")
+        prefs += confused_rows(splits["preference"], kb, cfg, confused_rng)
+        pref_val += confused_rows(splits["val"], kb, cfg, confused_rng)
+        confused_rng.shuffle(prefs)  # mixed into the annotation batches
+        confused_rng.shuffle(pref_val)
+    agreement_report = annotate_batches(prefs, cfg.annotators)
     ppo = [_truth_row(i, _phrase(i, "train", rng)) for i in splits["ppo"]]
     eval_items = sorted(splits["eval"], key=lambda i: i.id)
     random.Random(f"eval-{cfg.seed}").shuffle(eval_items)

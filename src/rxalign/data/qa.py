@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rxalign.data.kb import Drug, KnowledgeBase
 
@@ -89,6 +89,11 @@ RENAL_BAND_EGFR = {"gt60": (75, 90), "30_59": (35, 50), "15_29": (18, 25), "lt15
 BAND_TEXT = {"gt60": "eGFR above 60", "30_59": "eGFR 30-59", "15_29": "eGFR 15-29", "lt15": "eGFR below 15"}
 PEDIATRIC_WEIGHTS = (12, 20, 30)
 TIERS = ("expert", "partial", "vague", "hedging", "alarmist", "wrong")
+# An expert-formatted answer that states one wrong fact: another eGFR band's dose, the opposite severity or
+# recommendation, ten times the paediatric dose. Only the facts tell it from the expert answer.
+# Reward models that never see one learn that the expert *format* is enough, and PPO then answers "eGFR above
+# 60: full dose" at every eGFR. Not in TIERS: preference data adds these pairs on their own (generate.py).
+CONFUSED = "confused"
 # An expert answer to a different question: fluent, confident and irrelevant. Reward models that never see
 # one learn that the style of a good answer is enough (PPO then answers every question the same way).
 OFF_TOPIC = "off_topic"
@@ -289,7 +294,12 @@ def _band_sentence(d: Drug, band: str, action: str, percent: int | None) -> str:
 
 def answer(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
     """An answer to `item` at quality `tier`; `expert` states the KB truth compactly and hedges only when
-    the KB flags limited evidence."""
+    the KB flags limited evidence; `confused` is the expert answer to a `confusion` of the item."""
+    if tier == CONFUSED:
+        wrong = confusion(item, kb, rng)
+        if wrong is None:
+            raise ValueError(f"{item.id}: no confusable fact (check `confusion(...) is not None` first)")
+        return answer(wrong, kb, "expert", rng)
     t = item.truth
     text = sentence(_ANSWERS[item.task](item, kb, tier, rng))
     if tier == "expert" and t.get("limited_evidence"):
@@ -403,7 +413,8 @@ def _pediatric(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> 
 def _pgx(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
     t = item.truth
     d = kb.drug(t["drug"])
-    note = next(n for n in d.pgx if n.gene == t["gene"] and n.phenotype == t["phenotype"])
+    gene, phenotype = t.get("note_of", (t["gene"], t["phenotype"]))  # note_of: see `confusion`
+    note = next(n for n in d.pgx if n.gene == gene and n.phenotype == phenotype)
     who = f"{t['gene']} {words(t['phenotype'])}"
     if tier == "expert":
         return f"{who}: {short(note.effect)}. {short(note.recommendation)}."
@@ -454,6 +465,64 @@ _ANSWERS = {
 }
 
 
+def confusion(item: Item, kb: KnowledgeBase, rng: random.Random) -> Item | None:
+    """`item` with one fact of its truth changed to a plausible wrong one, so that its expert answer reads
+    like the right answer and is wrong (safety-relevant facts flip across the alarm line). The question and the
+    evidence flag stay; None when the KB offers no plausible wrong fact (a pharmacogenomic note whose drug has
+    no note with a different stance)."""
+    t = dict(item.truth)
+    task = item.task
+    if task == "interaction":
+        alarming = t["severity"] in ("contraindicated", "major")
+        t["severity"] = rng.choice(["minor", "none"] if alarming else ["contraindicated", "major"])
+        if t["severity"] in ("minor", "none"):
+            t["risk_multiplier"] = None
+    elif task == "renal":
+        bands = dict(kb.drug(t["drug"]).renal.bands.items())
+        others = [k for k, b in bands.items() if (b.action, b.percent_of_dose) != (t["action"], t["percent"])]
+        if others:  # another band's dose, under that band's label or under the asked band's label
+            other = rng.choice(others)
+            t["action"], t["percent"] = bands[other].action, bands[other].percent_of_dose
+            if rng.random() < 0.5:
+                t["band"] = other
+        else:  # the same dose at every eGFR: invent the opposite action
+            t["action"], t["percent"] = ("avoid", None) if t["action"] == "full" else ("full", 100)
+    elif task == "renal_all":
+        bands = list(t["bands"].items())
+        shifted = dict(zip([k for k, _ in bands], [v for _, v in bands][::-1], strict=True))
+        if shifted == t["bands"]:  # the same dose at every eGFR: invent an adjustment
+            shifted = {**t["bands"], "lt15": {"action": "avoid", "percent": None}}
+            if shifted == t["bands"]:
+                shifted["lt15"] = {"action": "full", "percent": 100}
+        t["bands"] = shifted
+    elif task == "hepatic":
+        t["action"] = {
+            "none": "avoid",
+            "caution": rng.choice(["none", "contraindicated"]),
+            "reduce": rng.choice(["none", "contraindicated"]),
+            "avoid": "none",
+            "contraindicated": "none",
+        }[t["action"]]
+    elif task == "pediatric":  # a tenfold (decimal point) error; another weight's range would overlap
+        for k in ("mg_per_kg_low", "mg_per_kg_high", "dose_mg_low", "dose_mg_high"):
+            t[k] = round(t[k] * 10, 2)
+    elif task == "pgx":
+        notes = [
+            n
+            for n in kb.drug(t["drug"]).pgx
+            if pgx_stance(n.recommendation) != t["stance"] and n.phenotype != "normal_metabolizer"
+        ]
+        if not notes:
+            return None
+        other = rng.choice(notes)  # another genotype's note, told about this one
+        t["note_of"] = (other.gene, other.phenotype)
+    elif task == "allergy":
+        t["recommendation"] = "acceptable" if t["recommendation"] == "avoid" else "avoid"
+    else:
+        raise ValueError(f"unknown task {task!r}")
+    return replace(item, truth=t)
+
+
 def utility(item: Item, tier: str) -> float:
     """How good a tier's answer is for this item, from the KB truth alone (the annotators' judgement until the
     gold rubric grader exists). Alarm is right only where the truth is alarming; hedging is right only where
@@ -464,7 +533,7 @@ def utility(item: Item, tier: str) -> float:
         or t.get("action") == "contraindicated"
         or t.get("recommendation") == "avoid"
     )
-    base = {"expert": 3.0, "partial": 2.0, "vague": 1.0, "wrong": 0.0, OFF_TOPIC: 0.0}
+    base = {"expert": 3.0, "partial": 2.0, "vague": 1.0, "wrong": 0.0, OFF_TOPIC: 0.0, CONFUSED: 0.0}
     if tier in base:
         return base[tier]
     if tier == "hedging":

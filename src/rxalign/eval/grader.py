@@ -318,6 +318,9 @@ def _renal(t: dict, text: str, kb: KnowledgeBase, acc: _Tally, dose: _Tally) -> 
     d = kb.drug(t["drug"])
     amount = d.dose.amount * t["percent"] / 100 if t["percent"] else None
     _band_verdict(text, t["action"], t["percent"], amount, d.dose.unit, acc, dose, t["band"])
+    named = set(_band_segments(text))
+    if named and t["band"] not in named:  # "eGFR above 60: full dose" for a patient at eGFR 10
+        acc.extra_wrong("band", f"named {', '.join(sorted(named))}; eGFR {t['egfr']} is {t['band']}")
     return True if t["action"] in ("avoid", "contraindicated") else (False if t["action"] == "full" else None)
 
 

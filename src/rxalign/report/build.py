@@ -173,7 +173,11 @@ def flatten(value, prefix: str = "", expand_lists: bool = True) -> list[tuple[st
 def summary_items(summary: dict | None, skip: tuple[str, ...] = ("stage",)) -> list[tuple[str, str]]:
     if not summary:
         return []
-    return [(k, fmt(v)) for k, v in flatten(summary, expand_lists=False) if k not in skip]
+    return [
+        (k, fmt(v))
+        for k, v in flatten(summary, expand_lists=False)
+        if not any(k == s or k.startswith(f"{s}.") for s in skip)
+    ]
 
 
 def last_with(records: list[dict], key: str) -> dict:
@@ -253,7 +257,8 @@ def reward_section(path: Path) -> dict:
         "figure": figure,
         "members": table,
         "calibration": calibration.get("bins") or [],
-        "summary": summary_items(summary),
+        "by_tiers": (summary or {}).get("val_accuracy_gold_by_tiers") or {},
+        "summary": summary_items(summary, skip=("stage", "val_accuracy_gold_by_tiers")),
         "finished": summary is not None,
     }
 

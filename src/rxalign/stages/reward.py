@@ -59,6 +59,18 @@ def drop_low_kappa(rows: list[dict], threshold: float, batch_size: int) -> list[
     return [r for i, r in enumerate(rows) if batches[i // batch_size].passes_threshold]
 
 
+def accuracy_by_tiers(prefers_chosen: torch.Tensor, gold: torch.Tensor, rows: list[dict]) -> dict | None:
+    """Gold accuracy per kind of pair ("expert|confused": the two answers' tiers, sorted) for data that records
+    tiers, such as the bundled pairs: the hard kinds hide inside one overall accuracy."""
+    if not all(isinstance(r.get("tiers"), dict) for r in rows):
+        return None
+    right = (prefers_chosen.float() == gold).tolist()
+    groups: dict[str, list[float]] = {}
+    for r, ok in zip(rows, right, strict=True):
+        groups.setdefault("|".join(sorted(r["tiers"].values())), []).append(ok)
+    return {k: {"pairs": len(v), "accuracy": sum(v) / len(v)} for k, v in sorted(groups.items())}
+
+
 def pair_metrics(
     chosen: torch.Tensor, rejected: torch.Tensor, gold: torch.Tensor | None = None
 ) -> dict[str, torch.Tensor]:
@@ -253,6 +265,9 @@ def run(cfg: RewardConfig, resume: bool = False) -> dict:
         "val_r_rejected": ens["r_rejected"],
         "val_ensemble_std": (chosen.std.mean().item() + rejected.std.mean().item()) / 2,
         "member_val_accuracy_gold": [m.get("val_gold_accuracy") for m in members_meta],
+        "val_accuracy_gold_by_tiers": accuracy_by_tiers(chosen.mean > rejected.mean, val_gold, val_rows)
+        if has_gold
+        else None,
         "calibration": calibration(torch.sigmoid(chosen.mean - rejected.mean), val_gold, cfg.calibration_bins)
         if has_gold
         else None,
