@@ -244,7 +244,7 @@ def test_confused_answers_read_like_the_expert_and_the_grader_scores_them_lower(
 def test_confused_pairs_are_added_from_a_stream_of_their_own(kb):
     from rxalign.data.generate import build_datasets
 
-    with_, _ = build_datasets(GenerateConfig(dpo_notes=10), kb)
+    with_, _ = build_datasets(GenerateConfig(dpo_notes=10, confused_pairs_per_question=1), kb)
     without, _ = build_datasets(GenerateConfig(dpo_notes=10, confused_pairs_per_question=0), kb)
     for name in ("corpus.jsonl", "sft/train.jsonl", "sft/val.jsonl", "ppo/prompts.jsonl", "eval/qa.jsonl"):
         assert with_[name] == without[name], name
