@@ -261,3 +261,20 @@ def test_confused_pairs_are_added_from_a_stream_of_their_own(kb):
         # the noisy annotators still prefer the right fact nearly always; the label is their majority
         assert sum(r["gold_chosen_better"] for r in confused) > 0.9 * len(confused)
         assert all(len(r["votes"]) == 3 for r in confused)
+
+
+def test_corpus_notes_are_notes_of_their_own(kb):
+    from rxalign.data.generate import build_datasets
+
+    files, _ = build_datasets(GenerateConfig(corpus_notes=50), kb)
+    docs = [r["text"] for r in files["corpus.jsonl"]]
+    notes_docs = [d for d in docs if d.startswith("Clinical note:\n")]
+    base = build_datasets(GenerateConfig(), kb)[0]["corpus.jsonl"]
+    assert len(notes_docs) == 50 and len(docs) == len(base) + 50
+    held = [
+        r["note"]
+        for name in ("dpo/train_dpo.jsonl", "dpo/val_dpo.jsonl", "eval/summaries.jsonl")
+        for r in files[name]
+    ]
+    joined = "\n".join(docs)
+    assert held and not any(n in joined for n in held)

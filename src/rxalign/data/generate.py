@@ -76,6 +76,13 @@ class GenerateConfig(BaseModel):
         AnnotatorConfig(flip_rate=0.1, noise_sd=0.3, length_bias=0.1), description="simulated annotators"
     )
     corpus_phrasings: int = Field(3, ge=1, description="phrasings of each fact in the pretraining corpus")
+    corpus_notes: int = Field(
+        0,
+        ge=0,
+        description="synthetic clinical notes, each followed by its factual summary, added to the pretraining "
+        "corpus (notes of their own, apart from the SFT, DPO and evaluation notes), so that the model (and the "
+        "tokenizer) sees notes and learns to copy their details before SFT",
+    )
     sft_summaries: int = Field(
         300,
         ge=0,
@@ -160,6 +167,11 @@ def corpus_documents(kb: KnowledgeBase, seed: int = 0, phrasings: int = 3) -> li
         )
     rng.shuffle(docs)
     return docs
+
+
+def note_documents(n: int, seed: int) -> list[str]:
+    """`n` pretraining documents: a synthetic clinical note, then its factual handover summary."""
+    return [f"Clinical note:\n{r['note']}\n\nSummary: {r['chosen']}" for r in notes.make_triplets(n, seed)]
 
 
 # ---- splits ------------------------------------------------------------------------------------------------
@@ -373,6 +385,9 @@ def build_datasets(
     splits = split_items(build_items(kb, random.Random(f"items-{cfg.seed}")), heldout, cfg.split, cfg.seed)
 
     corpus = corpus_documents(kb, cfg.seed, cfg.corpus_phrasings)
+    if cfg.corpus_notes:
+        corpus += note_documents(cfg.corpus_notes, cfg.seed + 15485863)
+        random.Random(f"corpus-{cfg.seed}").shuffle(corpus)
     sft = sft_rows(splits["sft"], kb, cfg, rng)
     sft_val = sft_rows(splits["val"], kb, cfg.model_copy(update={"sft_mix": {"expert": 1.0}}), rng)
     prefs = preference_rows(splits["preference"], kb, cfg, rng)
@@ -403,7 +418,8 @@ def build_datasets(
     train_prompts = [
         r["prompt"] for rows in (sft, sft_val, prefs, pref_val, ppo, dpo_train, dpo_val) for r in rows
     ]
-    leaks = check_leakage([r["prompt"] for r in (*qa_eval, *showcase, *dpo_eval)], train_prompts, corpus)
+    eval_texts = [r["prompt"] for r in (*qa_eval, *showcase, *dpo_eval)] + [r["note"] for r in dpo_eval]
+    leaks = check_leakage(eval_texts, train_prompts, corpus)
     if leaks:
         raise RuntimeError(f"leakage check failed ({len(leaks)}): {leaks[0]}")
 
