@@ -496,13 +496,8 @@ def confusion(item: Item, kb: KnowledgeBase, rng: random.Random) -> Item | None:
                 shifted["lt15"] = {"action": "full", "percent": 100}
         t["bands"] = shifted
     elif task == "hepatic":
-        t["action"] = {
-            "none": "avoid",
-            "caution": rng.choice(["none", "contraindicated"]),
-            "reduce": rng.choice(["none", "contraindicated"]),
-            "avoid": "none",
-            "contraindicated": "none",
-        }[t["action"]]
+        flipped = {"none": ["avoid"], "avoid": ["none"], "contraindicated": ["none"]}
+        t["action"] = rng.choice(flipped.get(t["action"], ["none", "contraindicated"]))  # caution, reduce
     elif task == "pediatric":  # a tenfold (decimal point) error; another weight's range would overlap
         for k in ("mg_per_kg_low", "mg_per_kg_high", "dose_mg_low", "dose_mg_high"):
             t[k] = round(t[k] * 10, 2)
