@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import random
 import time
 from pathlib import Path
@@ -49,6 +48,7 @@ from rxalign.config import (
     fingerprint,
 )
 from rxalign.data.annotators import AnnotatorConfig, agreement, majority, simulate_votes
+from rxalign.data.generate import write_jsonl
 from rxalign.errors import UserError
 from rxalign.rundir import open_run, read_summary
 from rxalign.stages import records
@@ -265,7 +265,7 @@ EXPORT_FIELDS = ("id", "prompt", "response_a", "response_b")
 
 def export_for_labelling(path: Path, pairs: list[dict]) -> None:
     """One JSON object per line: id, prompt, response_a, response_b and an empty `preferred` to fill with a or b."""
-    write_jsonl_atomic(path, [{**{k: p[k] for k in EXPORT_FIELDS}, "preferred": ""} for p in pairs])
+    write_jsonl(path, [{**{k: p[k] for k in EXPORT_FIELDS}, "preferred": ""} for p in pairs])
 
 
 def import_labels(path: Path, pairs: list[dict]) -> list[dict]:
@@ -317,15 +317,6 @@ def import_labels(path: Path, pairs: list[dict]) -> list[dict]:
             }
         )
     return rows
-
-
-def write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
 
 
 def read_jsonl_rows(path: Path) -> list[dict]:
@@ -579,7 +570,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
     train_prompts, heldout = split_prompts(prompts, cfg.heldout_prompts, cfg.seed)
     for name, rows in (("prompts_train.jsonl", train_prompts), ("prompts_heldout.jsonl", heldout)):
         if not (out / name).is_file():
-            write_jsonl_atomic(out / name, rows)
+            write_jsonl(out / name, rows)
     kb = load_kb()
     ui.info(
         f"active: {cfg.strategy} · {cfg.cycles} cycles × {cfg.labels_per_cycle} labels ({cfg.labeler}) · "
@@ -604,7 +595,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
                 reward_config(cfg, c0 / "reward", cfg.reward.data.train_file), resume=True
             )
         if not (out / "pool.jsonl").is_file():
-            write_jsonl_atomic(out / "pool.jsonl", sample_heldout(cfg.policy_path, "pool"))
+            write_jsonl(out / "pool.jsonl", sample_heldout(cfg.policy_path, "pool"))
         pool = read_jsonl_rows(out / "pool.jsonl")
         scored = score_samples(rm_0, pool, device)
         c0.mkdir(parents=True, exist_ok=True)
@@ -641,7 +632,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
 
         # 1-2. candidates and selection
         if not (cdir / "candidates.jsonl").is_file():
-            write_jsonl_atomic(
+            write_jsonl(
                 cdir / "candidates.jsonl",
                 _candidates(cfg, k, policy_prev, rm_prev, train_prompts, device, kb),
             )
@@ -674,7 +665,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
             else:
                 labels = import_labels(import_file, selected)
                 import_file = None
-            write_jsonl_atomic(cdir / "labels.jsonl", labels)
+            write_jsonl(cdir / "labels.jsonl", labels)
         new_labels = [
             row for j in range(1, k + 1) for row in read_jsonl_rows(out / f"cycle_{j}" / "labels.jsonl")
         ]
@@ -682,7 +673,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
         # 4. retrain the ensemble on old + new labels
         reward_cfg, ppo_cfg = _stage_configs(cfg, k, policy_prev)
         if not (cdir / "reward_train.jsonl").is_file():
-            write_jsonl_atomic(cdir / "reward_train.jsonl", base_labels + new_labels)
+            write_jsonl(cdir / "reward_train.jsonl", base_labels + new_labels)
         reward_summary = reward_stage.run(reward_cfg, resume=True)
         rm_dir = reward_cfg.out / "final"
         on_pool = score_samples(rm_dir, pool, device)
@@ -690,7 +681,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
         # 5. PPO against the new ensemble, then the new policy on the held-out prompts
         ppo_summary = ppo_stage.run(ppo_cfg, resume=True)
         if not (cdir / "heldout_samples.jsonl").is_file():
-            write_jsonl_atomic(cdir / "heldout_samples.jsonl", sample_heldout(ppo_cfg.out / "final", k))
+            write_jsonl(cdir / "heldout_samples.jsonl", sample_heldout(ppo_cfg.out / "final", k))
         current = score_samples(rm_dir, read_jsonl_rows(cdir / "heldout_samples.jsonl"), device)
 
         label_stats = _label_stats(selected, read_jsonl_rows(cdir / "labels.jsonl"), cfg.annotators)
@@ -717,10 +708,10 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
         }
         write_json_atomic(cdir / "cycle.json", record)
         history.append(record)
-        write_jsonl_atomic(out / "cycles.jsonl", history)
+        write_jsonl(out / "cycles.jsonl", history)
         ui.info(_describe(record, cfg))
 
-    write_jsonl_atomic(out / "cycles.jsonl", history)
+    write_jsonl(out / "cycles.jsonl", history)
     summary = _summary(cfg, history, started, status="complete")
     write_json_atomic(out / "summary.json", summary)
     return summary
