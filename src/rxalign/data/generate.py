@@ -69,8 +69,8 @@ class GenerateConfig(BaseModel):
         ge=0,
         description="extra preference pairs per preference question: the expert or partial answer against a "
         "'confused' one, expert-formatted with one wrong fact (another eGFR band's dose, the opposite severity "
-        "or recommendation, a tenfold paediatric dose), so reward models check facts, not format (off by default: on the "
-        "tiny model PPO did not gain from it; see README)",
+        "or recommendation, a tenfold paediatric dose), so reward models check facts, not format (off by "
+        "default: on the tiny model PPO did not gain from it; see README)",
     )
     annotators: AnnotatorConfig = Field(
         AnnotatorConfig(flip_rate=0.1, noise_sd=0.3, length_bias=0.1), description="simulated annotators"

@@ -60,7 +60,7 @@ def drop_low_kappa(rows: list[dict], threshold: float, batch_size: int) -> list[
 
 
 def accuracy_by_tiers(prefers_chosen: torch.Tensor, gold: torch.Tensor, rows: list[dict]) -> dict | None:
-    """Gold accuracy per kind of pair ("expert|confused": the two answers' tiers, sorted) for data that records
+    """Gold accuracy per kind of pair ("confused|expert": the two answers' tiers, sorted) for data that records
     tiers, such as the bundled pairs: the hard kinds hide inside one overall accuracy."""
     if not all(isinstance(r.get("tiers"), dict) for r in rows):
         return None
