@@ -91,6 +91,24 @@ def tiny_model_dirs(tmp_path_factory, tokenizer) -> dict[str, Path]:
     return dirs
 
 
+@pytest.fixture(scope="session")
+def ensemble_dir(tmp_path_factory, tiny_model_dirs, tokenizer) -> Path:
+    """An untrained 2-member reward ensemble on the tiny llama (ensemble.json + member-k/), as `reward` writes."""
+    import json
+
+    from rxalign.models.heads import load_reward_model
+    from rxalign.rundir import save_hf_dir
+
+    out = tmp_path_factory.mktemp("ensemble")
+    for k in range(2):
+        model = load_reward_model(tiny_model_dirs["llama"], seed=k)
+        model.config.pad_token_id = tokenizer.pad_token_id
+        save_hf_dir(out / f"member-{k}", model, tokenizer)
+    members = [{"dir": f"member-{k}", "offset": 0.0} for k in range(2)]
+    (out / "ensemble.json").write_text(json.dumps({"members": members}))
+    return out
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """`rxalign ARGS` in a real subprocess."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}

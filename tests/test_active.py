@@ -14,8 +14,6 @@ from rxalign.config import TrainConfig, load_config
 from rxalign.data.annotators import AnnotatorConfig
 from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
 from rxalign.errors import UserError
-from rxalign.models.heads import load_reward_model
-from rxalign.rundir import save_hf_dir
 from rxalign.stages.active import (
     ActiveConfig,
     RetrainSettings,
@@ -223,16 +221,10 @@ def test_command_errors_are_one_line_and_exit_2(monkeypatch, capsys):
 
 
 @pytest.fixture(scope="module")
-def tiny_setup(tmp_path_factory, tiny_model_dirs, tokenizer):
-    """A 2-member ensemble on the tiny llama, 24 old labels, 12 validation pairs, 12 prompts with truth."""
+def tiny_setup(tmp_path_factory, ensemble_dir):
+    """conftest's untrained 2-member ensemble, 24 old labels, 12 validation pairs, 12 prompts with truth."""
     root = tmp_path_factory.mktemp("active-setup")
-    for k in range(2):
-        model = load_reward_model(tiny_model_dirs["llama"], seed=k)
-        model.config.pad_token_id = tokenizer.pad_token_id
-        save_hf_dir(root / "ensemble" / f"member-{k}", model, tokenizer)
-    (root / "ensemble" / "ensemble.json").write_text(
-        json.dumps({"members": [{"dir": f"member-{k}", "offset": 0.0} for k in range(2)], "max_length": 64})
-    )
+    (root / "ensemble").symlink_to(ensemble_dir)
     files = build_datasets(GenerateConfig(dpo_notes=10))[0]
     write_jsonl(root / "old.jsonl", files["preference/train.jsonl"][:24])
     write_jsonl(root / "val.jsonl", files["preference/val.jsonl"][:12])

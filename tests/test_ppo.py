@@ -17,7 +17,6 @@ from rxalign.config import PPOConfig, PPOSettings
 from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
 from rxalign.models.heads import load_reward_model
 from rxalign.models.load import load_causal_lm
-from rxalign.rundir import save_hf_dir
 from rxalign.stages.ppo import (
     batch_indices,
     pass_means,
@@ -65,19 +64,6 @@ def test_pass_means_by_hand():
         2.0,
     )
     assert pass_means(rows, n_prompts=100)["pass_samples"] == 5  # fewer samples than 2 passes: the halves
-
-
-@pytest.fixture(scope="module")
-def ensemble_dir(tmp_path_factory, tiny_model_dirs, tokenizer):
-    out = tmp_path_factory.mktemp("ensemble")
-    for k in range(2):
-        model = load_reward_model(tiny_model_dirs["llama"], seed=k)
-        model.config.pad_token_id = tokenizer.pad_token_id
-        save_hf_dir(out / f"member-{k}", model, tokenizer)
-    (out / "ensemble.json").write_text(
-        json.dumps({"members": [{"dir": f"member-{k}", "offset": 0.0} for k in range(2)]})
-    )
-    return out
 
 
 @pytest.fixture(scope="module")
