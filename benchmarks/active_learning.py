@@ -13,14 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-import torch
+from common import environment, header
 
 from rxalign import ui
 from rxalign.config import load_config
@@ -28,30 +25,6 @@ from rxalign.errors import UserError
 from rxalign.stages.active import ActiveConfig, labels_to_match, run
 
 ARMS = ("uncertainty", "random")
-
-
-def environment() -> dict:
-    import transformers
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = bool(
-            subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True).stdout.strip()
-        )
-    except (OSError, subprocess.CalledProcessError):
-        commit, dirty = "unknown", False
-    return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "hardware": f"{platform.machine()} · {os.cpu_count()} CPUs · torch threads {torch.get_num_threads()}"
-        + (f" · {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "commit": commit + (" (uncommitted changes)" if dirty else ""),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-    }
 
 
 def compare(curves: dict[str, list[tuple[int, float]]], budget: int) -> dict:
@@ -164,8 +137,7 @@ def main() -> None:
         return ", ".join("never" if s[key] is None else f"{s[key]:.0%}" for s in seeds)
 
     md[1:1] = [
-        f"{env['date']} · {env['hardware']} · python {env['python']} · torch {env['torch']} · "
-        f"transformers {env['transformers']} · commit {env['commit']}",
+        header(env),
         "",
         f"Command: `{env['command']}` · runs' wall time "
         f"{sum(sum(s['seconds'].values()) for s in seeds) / 60:.1f} min; this call "

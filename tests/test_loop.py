@@ -1,5 +1,7 @@
 """The shared loop's parts: schedule, data order, accumulation that equals one big batch, checkpoints."""
 
+import sys
+
 import pytest
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
@@ -179,3 +181,18 @@ def test_damaged_checkpoint_is_refused(tmp_path, damage, message):
         (path / "manifest.json").unlink()
     with pytest.raises(UserError, match=message):
         verify_checkpoint(path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the CPU peak is reset through /proc")
+def test_reset_peak_memory_forgets_an_earlier_peak():
+    from rxalign.train.metrics import peak_memory_mb, reset_peak_memory
+
+    big = torch.ones(64 * 2**20)  # 256 MiB, touched
+    del big
+    before = peak_memory_mb("cpu")
+    reset_peak_memory("cpu")
+    after = peak_memory_mb("cpu")
+    assert before - after > 200  # the freed 256 MiB no longer counts
+    touched = torch.ones(32 * 2**20)  # 128 MiB: a new peak is measured again
+    assert peak_memory_mb("cpu") - after > 100
+    del touched

@@ -51,7 +51,7 @@ from rxalign.models.heads import RewardEnsemble, load_reward_model
 from rxalign.models.load import apply_lora, check_model_dir, load_causal_lm, load_tokenizer
 from rxalign.stages import begin, records
 from rxalign.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
-from rxalign.train.metrics import MetricsLog, peak_memory_mb
+from rxalign.train.metrics import MetricsLog, peak_memory_mb, reset_peak_memory
 
 K1_PROBLEM = -0.01  # a mean k1 below this over an iteration means sampling and scoring disagree
 
@@ -275,6 +275,7 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
     else:
         run_dir.start(cfg)
         log.truncate_after(0)  # a run killed before its first checkpoint starts over from a clean log
+    reset_peak_memory(device.type)  # the loop's own peak, not loading's
     t0 = time.perf_counter() - state["train_seconds"]
 
     def reference_logprobs(ids, mask, width):

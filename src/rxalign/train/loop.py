@@ -26,7 +26,14 @@ from accelerate.utils import set_seed
 from rxalign import ui
 from rxalign.config import TrainConfig
 from rxalign.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
-from rxalign.train.metrics import MetricsLog, Throughput, flops_per_token, peak_flops, peak_memory_mb
+from rxalign.train.metrics import (
+    MetricsLog,
+    Throughput,
+    flops_per_token,
+    peak_flops,
+    peak_memory_mb,
+    reset_peak_memory,
+)
 
 LossFn = Callable[[torch.nn.Module, dict], tuple[torch.Tensor, dict[str, torch.Tensor]]]
 EvalFn = Callable[[torch.nn.Module, int], dict[str, float]]  # (model, optimiser step) -> metrics
@@ -186,6 +193,7 @@ def train(
     throughput = Throughput()
     last_train: dict = {}
     last_eval: dict = {}
+    reset_peak_memory(acc.device.type)  # the loop's own peak: not loading, not a reference pass before it
     t0 = time.perf_counter() - train_seconds
 
     def evaluate(at_step: int) -> dict:

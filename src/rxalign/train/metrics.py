@@ -135,8 +135,22 @@ def _measure_matmul_flops(
     return best
 
 
+def reset_peak_memory(device_type: str) -> None:
+    """Start measuring the peak afresh, so a loop reports its own peak rather than loading's or an earlier phase's
+    (a reference pass, a freed reference model). On CPU this needs Linux (writing 5 to /proc/self/clear_refs resets
+    the peak resident set size); elsewhere the CPU peak stays the process's since it started."""
+    if device_type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        return
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
 def peak_memory_mb(device_type: str) -> float:
-    """Peak accelerator memory allocated, or on CPU the process's peak resident set size."""
+    """Peak accelerator memory allocated, or on CPU the process's peak resident set size, since the last
+    `reset_peak_memory`."""
     if device_type == "cuda":
         return torch.cuda.max_memory_allocated() / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB

@@ -1,0 +1,108 @@
+"""Peak memory and time of DPO with and without `--precompute_ref`, full fine-tuning and LoRA.
+
+Every arm is `rxalign dpo` in a fresh process on the same model, pairs and settings, with an empty reference cache
+(so the precompute pass is paid for, not reused). The peak is what the run logs as `peak_memory_mb`: torch's peak
+allocated memory on a GPU, the process's peak resident set size on CPU (which also counts loading the model).
+Full fine-tuning keeps a frozen copy of the SFT model as the reference unless the log-probs are precomputed; under
+LoRA the reference is the adapter-off policy, so precomputing saves reference forwards (time), not a copy.
+
+Run: .venv/bin/python benchmarks/dpo_memory.py --out runs/bench/dpo_memory [--preset base] [--pairs 16]
+     [--model DIR]
+Writes OUT/model/ (unless --model), OUT/runs/<arm>/, OUT/dpo_memory.json and OUT/dpo_memory.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from common import bundled_dpo_pairs, environment, header, model_dir, parameters
+
+from rxalign.models.load import PRESETS
+
+RXALIGN = [sys.executable, "-c", "from rxalign.cli import main; main()"]
+
+
+def run_arm(out: Path, model: Path, lora: bool, precompute: bool, args: argparse.Namespace) -> dict:
+    name = f"{'lora' if lora else 'full'}-{'precompute_ref' if precompute else 'ref_model'}"
+    run_dir = out / "runs" / name
+    cmd = [
+        *RXALIGN, "dpo", "--sft_model_path", str(model),
+        "--train_file", str(out / "train.jsonl"), "--val_file", str(out / "val.jsonl"),
+        "--output_dir", str(run_dir), "--ref_cache_dir", str(out / "cache" / name),
+        "--num_epochs", "1", "--batch_size", str(args.batch_size), "--max_length", str(args.max_length),
+        "--learning_rate", "1e-4", "--samples", "0", "--logging_steps", "1", "--save_steps", "100000",
+        "--use_lora" if lora else "--no_use_lora", "--precompute_ref" if precompute else "--no_precompute_ref",
+        "--quiet",
+    ]  # fmt: skip
+    subprocess.run(["rm", "-rf", str(run_dir), str(out / "cache" / name)], check=True)
+    subprocess.run(cmd, check=True)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    row = {
+        "arm": name,
+        "lora": lora,
+        "precompute_ref": precompute,
+        "peak_memory_mb": summary["peak_memory_mb"],
+        "train_seconds": summary["train_seconds"],
+        "stage_seconds": summary["stage_seconds"],
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/bench/dpo_memory"))
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default="base", help="random model size (no --model)"
+    )
+    parser.add_argument("--model", type=Path, default=None, help="a local HF causal-LM directory instead")
+    parser.add_argument("--pairs", type=int, default=16, help="training pairs (one epoch)")
+    parser.add_argument("--batch_size", type=int, default=2)
+    parser.add_argument("--max_length", type=int, default=384)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    bundled_dpo_pairs(args.out, args.pairs, 4)
+    model = model_dir(args.out, args.preset, args.model)
+    config = json.loads((model / "config.json").read_text())
+    rows = [run_arm(args.out, model, lora, pre, args) for lora in (False, True) for pre in (False, True)]
+
+    by = {(r["lora"], r["precompute_ref"]): r for r in rows}
+    env = environment()
+    md = [
+        "# DPO peak memory and time: `--precompute_ref` vs a reference model",
+        "",
+        header(env),
+        "",
+        f"Command: `{env['command']}` · model {model} ({config.get('model_type')}, hidden "
+        f"{config.get('hidden_size')}, {config.get('num_hidden_layers')} layers, {parameters(model) / 1e6:.1f}M parameters) · {args.pairs} pairs, 1 epoch, "
+        f"batch {args.batch_size}, max_length {args.max_length}",
+        "",
+        "| arm | peak memory (MB) | train s | stage s |",
+        "|---|---|---|---|",
+        *(
+            f"| {r['arm']} | {r['peak_memory_mb']:.0f} | {r['train_seconds']:.1f} | {r['stage_seconds']:.1f} |"
+            for r in rows
+        ),
+        "",
+    ]
+    for lora, label in ((False, "full fine-tuning"), (True, "LoRA")):
+        ref, pre = by[(lora, False)], by[(lora, True)]
+        md.append(
+            f"- {label}: precompute_ref changes peak memory by {pre['peak_memory_mb'] - ref['peak_memory_mb']:+.0f} MB "
+            f"and training time by {pre['train_seconds'] / ref['train_seconds'] - 1:+.0%}."
+        )
+    (args.out / "dpo_memory.json").write_text(json.dumps({"environment": env, "runs": rows}, indent=2) + "\n")
+    (args.out / "dpo_memory.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+    print(f"wrote {args.out / 'dpo_memory.md'}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()
