@@ -7,7 +7,7 @@ Full fine-tuning keeps a frozen copy of the SFT model as the reference unless th
 LoRA the reference is the adapter-off policy, so precomputing saves reference forwards (time), not a copy.
 
 Run: .venv/bin/python benchmarks/dpo_memory.py --out runs/bench/dpo_memory [--preset base] [--pairs 16]
-     [--model DIR]
+     [--model DIR] [--repeats 3]
 Writes OUT/model/ (unless --model), OUT/runs/<arm>/, OUT/dpo_memory.json and OUT/dpo_memory.md.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -64,14 +65,20 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=16, help="training pairs (one epoch)")
     parser.add_argument("--batch_size", type=int, default=2)
     parser.add_argument("--max_length", type=int, default=384)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     bundled_dpo_pairs(args.out, args.pairs, 4)
     model = model_dir(args.out, args.preset, args.model)
     config = json.loads((model / "config.json").read_text())
-    rows = [run_arm(args.out, model, lora, pre, args) for lora in (False, True) for pre in (False, True)]
-
-    by = {(r["lora"], r["precompute_ref"]): r for r in rows}
+    arms = [(lora, pre) for lora in (False, True) for pre in (False, True)]
+    # Alternating repeats: a resident-set peak moves by tens of MB from run to run with the allocator's luck.
+    runs = [run_arm(args.out, model, lora, pre, args) for _ in range(args.repeats) for lora, pre in arms]
+    by = {arm: [r for r in runs if (r["lora"], r["precompute_ref"]) == arm] for arm in arms}
+    median = {
+        arm: {k: statistics.median(r[k] for r in rs) for k in ("peak_memory_mb", "train_seconds")}
+        for arm, rs in by.items()
+    }
     env = environment()
     md = [
         "# DPO peak memory and time: `--precompute_ref` vs a reference model",
@@ -79,24 +86,27 @@ def main() -> None:
         header(env),
         "",
         f"Command: `{env['command']}` · model {model} ({config.get('model_type')}, hidden "
-        f"{config.get('hidden_size')}, {config.get('num_hidden_layers')} layers, {parameters(model) / 1e6:.1f}M parameters) · {args.pairs} pairs, 1 epoch, "
-        f"batch {args.batch_size}, max_length {args.max_length}",
+        f"{config.get('hidden_size')}, {config.get('num_hidden_layers')} layers, "
+        f"{parameters(model) / 1e6:.1f}M parameters) · {args.pairs} pairs, 1 epoch, batch {args.batch_size}, "
+        f"max_length {args.max_length} · {args.repeats} alternating repeats, fresh process each",
         "",
-        "| arm | peak memory (MB) | train s | stage s |",
+        "| arm | median peak memory during training (MB) | each run (MB) | median train s |",
         "|---|---|---|---|",
         *(
-            f"| {r['arm']} | {r['peak_memory_mb']:.0f} | {r['train_seconds']:.1f} | {r['stage_seconds']:.1f} |"
-            for r in rows
+            f"| {rs[0]['arm']} | {median[arm]['peak_memory_mb']:.0f} | "
+            f"{', '.join(str(round(r['peak_memory_mb'])) for r in rs)} | {median[arm]['train_seconds']:.1f} |"
+            for arm, rs in by.items()
         ),
         "",
     ]
     for lora, label in ((False, "full fine-tuning"), (True, "LoRA")):
-        ref, pre = by[(lora, False)], by[(lora, True)]
+        ref, pre = median[(lora, False)], median[(lora, True)]
         md.append(
-            f"- {label}: precompute_ref changes peak memory by {pre['peak_memory_mb'] - ref['peak_memory_mb']:+.0f} MB "
-            f"and training time by {pre['train_seconds'] / ref['train_seconds'] - 1:+.0%}."
+            f"- {label}: precompute_ref changes the median peak by "
+            f"{pre['peak_memory_mb'] - ref['peak_memory_mb']:+.0f} MB and the median training time by "
+            f"{pre['train_seconds'] / ref['train_seconds'] - 1:+.0%}."
         )
-    (args.out / "dpo_memory.json").write_text(json.dumps({"environment": env, "runs": rows}, indent=2) + "\n")
+    (args.out / "dpo_memory.json").write_text(json.dumps({"environment": env, "runs": runs}, indent=2) + "\n")
     (args.out / "dpo_memory.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     print(f"wrote {args.out / 'dpo_memory.md'}")
