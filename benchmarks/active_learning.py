@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import environment, header
+from common import environment, header, write_results
 
 from rxalign import ui
 from rxalign.config import load_config
@@ -150,10 +150,7 @@ def main() -> None:
         + ".",
         "",
     ]
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "comparison.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / "comparison.md").write_text("\n".join(md) + "\n")
-    print(f"wrote {args.out / 'comparison.md'}")
+    write_results(args.out, "comparison", report, md)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
@@ -77,3 +78,12 @@ def model_dir(out: Path, preset: str, model: Path | None) -> Path:
 def parameters(model: Path) -> int:
     with safe_open(str(model / "model.safetensors"), framework="pt") as f:
         return sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
+
+
+def write_results(out: Path, stem: str, report: dict, md: list[str]) -> None:
+    """OUT/STEM.json (every number) and OUT/STEM.md (the table), and the table on stdout."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / f"{stem}.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+    print(f"wrote {out / f'{stem}.md'}")

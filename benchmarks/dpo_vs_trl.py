@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import bundled_dpo_pairs, environment, header, model_dir, parameters
+from common import bundled_dpo_pairs, environment, header, model_dir, parameters, write_results
 
 from rxalign.models.load import PRESETS
 
@@ -176,16 +176,8 @@ def main() -> None:
         f"rxalign takes {median['rxalign'] / median['trl']:.2f}× TRL's wall time. TRL's training figure includes its "
         "reference pass; rxalign's does not (it runs before the loop).",
     ]
-    (args.out / "dpo_vs_trl.json").write_text(
-        json.dumps(
-            {"environment": env, "trl": trl.__version__, "runs": runs, "median_wall_seconds": median},
-            indent=2,
-        )
-        + "\n"
-    )
-    (args.out / "dpo_vs_trl.md").write_text("\n".join(md) + "\n")
-    print("\n".join(md))
-    print(f"wrote {args.out / 'dpo_vs_trl.md'}")
+    report = {"environment": env, "trl": trl.__version__, "runs": runs, "median_wall_seconds": median}
+    write_results(args.out, "dpo_vs_trl", report, md)
 
 
 if __name__ == "__main__":
