@@ -1,8 +1,10 @@
 """Peak memory and time of DPO with and without `--precompute_ref`, full fine-tuning and LoRA.
 
 Every arm is `rxalign dpo` in a fresh process on the same model, pairs and settings, with an empty reference cache
-(so the precompute pass is paid for, not reused). The peak is what the run logs as `peak_memory_mb`: torch's peak
-allocated memory on a GPU, the process's peak resident set size on CPU (which also counts loading the model).
+(so the precompute pass is paid for, not reused). The peak is what the run logs as `peak_memory_mb`, measured from
+the start of the training loop: torch's peak allocated memory on a GPU, the peak resident set size on CPU (with
+glibc's mmap threshold fixed, so that freed tensors leave the resident set; that slows CPU training, so the times
+here are for comparing the arms with each other only).
 Full fine-tuning keeps a frozen copy of the SFT model as the reference unless the log-probs are precomputed; under
 LoRA the reference is the adapter-off policy, so precomputing saves reference forwards (time), not a copy.
 
