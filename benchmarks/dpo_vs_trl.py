@@ -2,8 +2,9 @@
 
 Both arms: LoRA (r, alpha 2r, dropout 0, all linear layers) on the same base model, sigmoid loss, β 0.1, the same
 learning rate with linear decay after 10% warm-up, batch size, max_length and one epoch, reference log-probs
-precomputed, fp32, no evaluation, no checkpoints, and the same tokens (the chat template renders prompt and
-response). Each arm runs `--repeats` times in a fresh process, alternating, so a busy machine slows both alike;
+precomputed, fp32, no checkpoints, and the same tokens (the chat template renders prompt and response). TRL runs
+no evaluation; rxalign always scores its validation pairs (4 here) at step 0 and at the end of each epoch, which
+counts against it. Each arm runs `--repeats` times in a fresh process, alternating, so a busy machine slows both alike;
 the figure is the median whole-process wall time (imports, loading, tokenising, the reference pass, training and
 saving the adapter), next to each library's own training-time figure.
 TRL must be installed (`pip install -e .[bench]`).
@@ -132,7 +133,10 @@ def main() -> None:
     if args.trl_arm:
         trl_arm(args)
         return
-    import trl
+    try:
+        import trl
+    except ImportError:
+        sys.exit("dpo_vs_trl: TRL is not installed; pip install -e .[bench]")
 
     args.out.mkdir(parents=True, exist_ok=True)
     bundled_dpo_pairs(args.out, args.pairs, 4)
