@@ -1,7 +1,7 @@
 """DPO wall time: `rxalign dpo` against TRL's DPOTrainer on the same model, pairs and settings.
 
 Both arms: LoRA (r, alpha 2r, dropout 0, all linear layers) on the same base model, sigmoid loss, β 0.1, the same
-learning rate with linear decay after 10% warm-up, batch size, max_length and one epoch, reference log-probs
+learning rate with 10% warm-up then cosine decay to 10%, batch size, max_length and one epoch, reference log-probs
 precomputed, fp32, no checkpoints, and the same tokens (the chat template renders prompt and response). TRL runs
 no evaluation; rxalign always scores its validation pairs (4 here) at step 0 and at the end of each epoch, which
 counts against it. Each arm runs `--repeats` times in a fresh process, alternating, so a busy machine slows both alike;
@@ -57,7 +57,8 @@ def trl_arm(args: argparse.Namespace) -> None:
         per_device_train_batch_size=args.batch_size,
         num_train_epochs=1,
         learning_rate=args.learning_rate,
-        lr_scheduler_type="linear",
+        lr_scheduler_type="cosine_with_min_lr",  # rxalign's schedule: cosine to 10% after the warm-up
+        lr_scheduler_kwargs={"min_lr_rate": 0.1},
         warmup_steps=0.1,  # transformers 5: a float below 1 is a ratio of the steps
         beta=0.1,
         loss_type=["sigmoid"],
