@@ -1,4 +1,5 @@
-"""What every benchmark records next to its numbers: date, hardware, library versions, commit and command."""
+"""Shared by the benchmark scripts: what every result records next to its numbers (date, hardware, versions, commit,
+command), the bundled inputs (DPO pairs, a random model of a size preset), and the results writer."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from safetensors import safe_open
 from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
 from rxalign.models.load import build_model, load_tokenizer
 from rxalign.models.tokenizer import train_tokenizer
+
+RXALIGN = [sys.executable, "-c", "from rxalign.cli import main; main()"]  # the CLI, in this interpreter
 
 
 def environment() -> dict:

@@ -18,16 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
-import sys
 from pathlib import Path
 
-from common import bundled_dpo_pairs, environment, header, model_dir, parameters, write_results
+from common import RXALIGN, bundled_dpo_pairs, environment, header, model_dir, parameters, write_results
 
 from rxalign.models.load import PRESETS
-
-RXALIGN = [sys.executable, "-c", "from rxalign.cli import main; main()"]
 
 
 def run_arm(out: Path, model: Path, lora: bool, precompute: bool, args: argparse.Namespace) -> dict:
@@ -42,7 +40,8 @@ def run_arm(out: Path, model: Path, lora: bool, precompute: bool, args: argparse
         "--use_lora" if lora else "--no_use_lora", "--precompute_ref" if precompute else "--no_precompute_ref",
         "--quiet",
     ]  # fmt: skip
-    subprocess.run(["rm", "-rf", str(run_dir), str(out / "cache" / name)], check=True)
+    for stale in (run_dir, out / "cache" / name):
+        shutil.rmtree(stale, ignore_errors=True)
     # glibc otherwise raises its mmap threshold after the first large free and keeps freed tensors resident, so the
     # resident-set peak would count memory the run no longer uses; a fixed threshold returns large frees at once.
     subprocess.run(cmd, check=True, env={**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"})

@@ -19,13 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from common import bundled_dpo_pairs, environment, header, model_dir, parameters, write_results
+from common import RXALIGN, bundled_dpo_pairs, environment, header, model_dir, parameters, write_results
 
 from rxalign.models.load import PRESETS
 
@@ -91,9 +92,10 @@ def trl_arm(args: argparse.Namespace) -> None:
 
 def rxalign_arm(args: argparse.Namespace) -> list[str]:
     run_dir = args.out / "runs" / "rxalign"
-    subprocess.run(["rm", "-rf", str(run_dir), str(args.out / "cache")], check=True)
+    for stale in (run_dir, args.out / "cache"):
+        shutil.rmtree(stale, ignore_errors=True)
     return [
-        sys.executable, "-c", "from rxalign.cli import main; main()", "dpo",
+        *RXALIGN, "dpo",
         "--sft_model_path", str(args.model), "--train_file", str(args.out / "train.jsonl"),
         "--val_file", str(args.out / "val.jsonl"), "--output_dir", str(run_dir),
         "--ref_cache_dir", str(args.out / "cache"), "--num_epochs", "1", "--batch_size", str(args.batch_size),
