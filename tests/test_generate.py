@@ -71,12 +71,12 @@ def test_evaluation_uses_only_heldout_phrasings(generated, kb):
     items = {i.id: i for i in build_items(kb, random.Random("items-0"))}
     for r in rows(out, "eval/qa.jsonl"):
         item = items[r["id"]]
-        assert r["prompt"] in {item.prompt(t) for t in TEMPLATES[item.task]["eval"]}
+        assert r["prompt"] in {item.prompt(t) for t in TEMPLATES[item.templates_key]["eval"]}
     for r in rows(out, "sft/train.jsonl"):
         if r["task"] == "summary":
             continue
         item = items[r["id"]]
-        assert r["prompt"] in {item.prompt(t) for t in TEMPLATES[item.task]["train"]}
+        assert r["prompt"] in {item.prompt(t) for t in TEMPLATES[item.templates_key]["train"]}
 
 
 def test_sft_summaries_come_from_notes_of_their_own(generated):
@@ -168,10 +168,8 @@ def test_showcase_holds_the_seed_guide_cases(generated):
         tasks["interaction"]["drugs"] == ["warfarin", "ibuprofen"]
         and tasks["interaction"]["severity"] == "major"
     )
-    assert tasks["hepatic"]["drug"] == "metformin" and tasks["hepatic"]["action"] in (
-        "avoid",
-        "contraindicated",
-    )
+    assert tasks["hepatic"]["drug"] == "metformin" and tasks["hepatic"]["child_pugh"] == "C"
+    assert tasks["hepatic"]["action"] in ("avoid", "contraindicated")
     assert tasks["pgx"] == {
         **tasks["pgx"],
         "drug": "codeine",
@@ -278,3 +276,97 @@ def test_corpus_notes_are_notes_of_their_own(kb):
     ]
     joined = "\n".join(docs)
     assert held and not any(n in joined for n in held)
+
+
+TRUTH_KEYS = {
+    "interaction": {"task", "drugs", "severity", "risk_multiplier", "alternative_ids", "limited_evidence"},
+    "renal": {"task", "drug", "egfr", "band", "action", "percent", "basis", "limited_evidence"},
+    "renal_all": {"task", "drug", "bands", "basis", "limited_evidence"},
+    "hepatic": {"task", "drug", "child_pugh", "action", "limited_evidence"},
+    "pgx": {"task", "drug", "gene", "phenotype", "stance", "limited_evidence"},
+    "allergy": {
+        "task",
+        "allergy",
+        "drug",
+        "mechanism_type",
+        "recommendation",
+        "cross_low",
+        "cross_high",
+        "limited_evidence",
+    },
+}
+
+
+def test_item_truth_has_the_shape_the_grader_reads(kb):
+    from rxalign.data.kb import BAND_KEYS
+    from rxalign.data.qa import BAND_TEXT, RENAL_BAND_EGFR
+
+    items = build_items(kb, random.Random(0))
+    assert len({i.id for i in items}) == len(items)
+    for item in items:
+        t = item.truth
+        if item.task in TRUTH_KEYS:
+            assert set(t) == TRUTH_KEYS[item.task], item.id
+        if item.task == "renal":
+            assert t["band"] in BAND_KEYS and t["basis"] in ("egfr", "crcl")
+            if t["band"] == "dialysis":
+                assert t["egfr"] is None and "haemodialysis" in _phrase_all(item)
+            else:
+                lo, hi = RENAL_BAND_EGFR[t["band"]]
+                assert lo <= t["egfr"] <= hi and str(t["egfr"]) in _phrase_all(item)
+        if item.task == "renal_all":
+            assert list(t["bands"]) == [k for k in BAND_KEYS if k in t["bands"]]
+            assert ("dialysis" in t["bands"]) == (kb.drug(t["drug"]).renal.bands.dialysis is not None)
+        if item.task == "hepatic":
+            assert t["child_pugh"] in "ABC" and f"Child-Pugh {t['child_pugh']}" in _phrase_all(item)
+        if item.task == "allergy":
+            assert t["mechanism_type"] in ("ige", "non_ige", "scar")
+    assert {i.truth["child_pugh"] for i in items if i.id.startswith("hepatic:metformin:")} == {"A", "B", "C"}
+    for band, (lo, hi) in RENAL_BAND_EGFR.items():  # eGFRs stay inside their band
+        low, high = {
+            "gt60": (60, 200),
+            "45_59": (45, 59),
+            "30_44": (30, 44),
+            "15_29": (15, 29),
+            "lt15": (0, 14),
+        }[band]
+        assert low <= lo <= hi <= high
+    assert BAND_TEXT["dialysis"] == "on dialysis" and BAND_TEXT["45_59"] == "eGFR 45-59"
+
+
+def _phrase_all(item):
+    return " ".join(item.prompt(t) for w in ("train", "eval") for t in TEMPLATES[item.templates_key][w])
+
+
+def test_specific_fixes_reach_items_and_answers(kb):
+    items = {i.id: i for i in build_items(kb, random.Random(0))}
+    rng = random.Random(0)
+    assert items["renal:metformin:45_59"].truth["action"] == "full"
+    assert items["renal:metformin:30_44"].truth["action"] == "avoid"
+    assert items["renal:sitagliptin:30_44"].truth["percent"] == 50
+    assert items["renal:sitagliptin:dialysis"].truth["percent"] == 25
+    assert items["hepatic:atorvastatin:A"].truth["action"] not in ("avoid", "contraindicated")
+    assert items["pgx:voriconazole:CYP2C19:poor_metabolizer"].truth["stance"] == "avoid"
+    assert items["interaction:metformin+lisinopril"].truth["severity"] == "minor"
+    scar = items["allergy:penicillin:scar:cephalexin"]
+    assert scar.truth["recommendation"] == "avoid" and "severe cutaneous" in answer(scar, kb, "expert", rng)
+    crcl = answer(items["renal:rivaroxaban:45_59"], kb, "expert", rng)
+    assert crcl.startswith("eGFR 45-59: reduce to 75%") and "Label bands by CrCl" in crcl
+    assert "on dialysis" in answer(items["renal:sitagliptin:dialysis"], kb, "expert", rng).lower()
+    hep = answer(items["hepatic:celecoxib:B"], kb, "expert", rng)
+    assert hep.startswith("Child-Pugh B (moderate hepatic impairment): reduce the dose") and "50%" in hep
+    assert "Child-Pugh C" in answer(items["hepatic:celecoxib:C"], kb, "wrong", rng)
+
+
+def test_corpus_states_bands_basis_classes_and_reaction_kinds(kb):
+    text = "\n".join(corpus_documents(kb, seed=0, phrasings=1))
+    assert "Renal dosing of Rivaroxaban (label bands by CrCl)" in text
+    assert "eGFR 30-44: reduce (50% of the dose)" in text and "On dialysis: reduce (25% of the dose)" in text
+    assert (
+        "Child-Pugh A (mild): caution. Child-Pugh B (moderate): avoid. Child-Pugh C (severe): contraindicated."
+        in text
+    )
+    assert (
+        "Allergy: severe cutaneous (SJS/TEN or DRESS) penicillin reaction and antibiotic beta lactam: avoid."
+        in text
+    )

@@ -131,10 +131,18 @@ def test_seed2_warfarin_nsaid(nsaid):
 def test_seed3_metformin_renal_and_hepatic():
     met = KB.drug("metformin")
     bands = dict(met.renal.bands.items())
+    assert met.renal.basis == "egfr"
     assert bands["lt15"].action == bands["15_29"].action == "contraindicated"
     assert bands["lt15"].percent_of_dose is None and bands["15_29"].percent_of_dose is None
-    assert bands["30_59"].action != "full" and "initiate" in bands["30_59"].note
-    assert met.hepatic.action in ("avoid", "contraindicated") and "lactic acidosis" in met.hepatic.note
+    # the label's cut-off at eGFR 45: no change at 45-59; do not initiate at 30-44 (benefit-risk if continuing)
+    assert bands["45_59"].action == "full" and "assess the benefit" in bands["45_59"].note
+    assert bands["30_44"].action == "avoid" and "initiat" in bands["30_44"].note
+    assert "benefit–risk" in bands["30_44"].note
+    cp = met.hepatic.child_pugh
+    assert (
+        cp.A not in ("avoid", "contraindicated") and cp.B == cp.C == "avoid"
+    )  # compensated cirrhosis is not a CI
+    assert "lactic acidosis" in met.hepatic.note
     assert "section 4" in met.renal.source and "5.1" in met.hepatic.source
     assert any("eGFR" in c.condition for c in met.contraindications)
 
@@ -265,8 +273,8 @@ def test_all_planted_defects_at_once(tmp_path):
         ),
         (
             "drugs.yaml",
-            lambda d: d["drugs.yaml"]["drugs"][0]["renal"]["bands"].pop("30_59"),
-            "drugs[0].renal.bands.30_59",
+            lambda d: d["drugs.yaml"]["drugs"][0]["renal"]["bands"].pop("45_59"),
+            "drugs[0].renal.bands.45_59",
         ),
         (
             "interactions.yaml",
@@ -303,3 +311,188 @@ def test_models_are_frozen():
     with pytest.raises(ValidationError):
         KB.drug("warfarin").name = "x"
     assert isinstance(load_kb(), KnowledgeBase)
+
+
+# ---------------------------------------------------------------- the audit's fixes
+
+
+def test_renal_bands_split_at_45_in_order_with_optional_dialysis():
+    for d in KB.drugs:
+        keys = [k for k, _ in d.renal.bands.items()]
+        assert keys[:5] == ["gt60", "45_59", "30_44", "15_29", "lt15"], d.id
+        assert keys[5:] in ([], ["dialysis"]), d.id
+        assert d.renal.basis in ("egfr", "crcl")
+    with_dialysis = {d.id for d in KB.drugs if d.renal.bands.dialysis is not None}
+    assert {"sitagliptin", "empagliflozin", "gabapentin", "apixaban"} <= with_dialysis
+    assert len(with_dialysis) < len(KB.drugs) / 2  # only where a label says something for dialysis
+
+
+def test_sitagliptin_bands_follow_the_label():
+    bands = dict(KB.drug("sitagliptin").renal.bands.items())
+    got = {k: (b.action, b.percent_of_dose) for k, b in bands.items()}
+    assert got == {
+        "gt60": ("full", 100),  # 100 mg
+        "45_59": ("full", 100),  # 100 mg at eGFR >= 45
+        "30_44": ("reduce", 50),  # 50 mg at eGFR 30 to <45
+        "15_29": ("reduce", 25),  # 25 mg below 30
+        "lt15": ("reduce", 25),
+        "dialysis": ("reduce", 25),
+    }
+    assert KB.drug("sitagliptin").renal.basis == "egfr"
+
+
+def test_creatinine_clearance_labels_say_so():
+    for drug_id in (
+        "apixaban",
+        "rivaroxaban",
+        "dabigatran",
+        "edoxaban",
+        "gabapentin",
+        "levofloxacin",
+        "cefepime",
+    ):
+        assert KB.drug(drug_id).renal.basis == "crcl", drug_id
+    assert KB.drug("empagliflozin").renal.basis == "egfr"
+    assert KB.drug("empagliflozin").renal.bands.dialysis.action == "contraindicated"
+
+
+def test_tacrolimus_kidney_transplant_start_is_0_1_mg_per_kg_per_day():
+    dose = KB.drug("tacrolimus").dose
+    assert "0.1 mg/kg/day" in dose.text and "mycophenolate" in dose.text
+    assert not re.search(r"mycophenolate[^.;]*0\.2 mg/kg/day", dose.text)
+    assert (dose.amount, dose.unit, dose.frequency) == (0.05, "mg/kg", "every_12_hours")  # 0.1 mg/kg/day
+
+
+def test_hepatic_actions_by_child_pugh_class():
+    for statin in ("atorvastatin", "simvastatin", "rosuvastatin", "pravastatin"):
+        cp = KB.drug(statin).hepatic.child_pugh
+        assert cp.A not in ("avoid", "contraindicated"), statin  # compensated cirrhosis: not contraindicated
+        assert cp.C == "contraindicated" and "decompensated" in KB.drug(statin).hepatic.note
+    cel = KB.drug("celecoxib").hepatic.child_pugh
+    assert (cel.A, cel.B, cel.C) == ("none", "reduce", "avoid")
+    severity = {"none": 0, "caution": 1, "reduce": 2, "avoid": 3, "contraindicated": 4}
+    for d in KB.drugs:  # impairment never makes a drug safer
+        cp = d.hepatic.child_pugh
+        assert severity[cp.A] <= severity[cp.B] <= severity[cp.C] or {cp.A, cp.B, cp.C} <= {
+            "caution",
+            "reduce",
+        }, d.id
+
+
+def test_pgx_stance_is_explicit():
+    def stance(drug_id, gene, phenotype):
+        return next(n.stance for n in KB.drug(drug_id).pgx if (n.gene, n.phenotype) == (gene, phenotype))
+
+    assert stance("voriconazole", "CYP2C19", "poor_metabolizer") == "avoid"  # CPIC: choose an alternative
+    assert stance("simvastatin", "SLCO1B1", "poor_function") == "avoid"  # CPIC 2022: an alternative statin
+    assert stance("rosuvastatin", "SLCO1B1", "poor_function") == "adjust"  # CPIC 2022: <= 20 mg
+    assert stance("codeine", "CYP2D6", "ultrarapid_metabolizer") == "avoid"
+    assert stance("pantoprazole", "CYP2C19", "poor_metabolizer") == "use"
+    assert {n.stance for d in KB.drugs for n in d.pgx} == {"avoid", "adjust", "use"}
+
+
+def test_interaction_fixes():
+    ml = KB.interaction("lisinopril", "metformin")
+    assert ml.severity == "minor" and "hypoglycaemia" in ml.risk.lower()
+    assert "no interaction listed" not in ml.source
+    pb = KB.interaction("phenelzine", "bupropion")
+    assert pb.severity == "contraindicated" and "norepinephrine-dopamine reuptake" in pb.mechanism
+    assert "serotonin" not in pb.mechanism.lower()
+
+
+def test_cyclosporine_renal_bands_say_which_indication():
+    cy = KB.drug("cyclosporine").renal
+    assert "psoriasis" in cy.note and "transplant" in cy.note.lower()
+    assert cy.bands.b30_44.action == "contraindicated" and "Transplantation" in cy.bands.b30_44.note
+
+
+def test_severe_cutaneous_reaction_to_penicillin_avoids_all_beta_lactams():
+    import random
+
+    from rxalign.data.qa import REACTIONS, build_items
+
+    rec = next(r for r in KB.allergy if (r.allergy, r.mechanism_type) == ("penicillin", "scar"))
+    assert rec.drug_or_class == "antibiotic_beta_lactam" and rec.recommendation == "avoid"
+    items = build_items(KB, random.Random(0))
+    assert len({i.id for i in items}) == len(items)
+    scar = [
+        i
+        for i in items
+        if i.task == "allergy" and i.truth["allergy"] == "penicillin" and i.id.count(":scar:")
+    ]
+    groups = {KB.drug(i.truth["drug"]).groups[0] for i in scar}
+    assert len(scar) == 3 and groups == {"penicillin", "cephalosporin", "carbapenem"}  # across the class
+    assert all(i.truth["recommendation"] == "avoid" and i.truth["mechanism_type"] == "scar" for i in scar)
+    assert any("Stevens-Johnson" in r for r in REACTIONS["scar"])
+    assert all("mild" in r for r in REACTIONS["non_ige"])  # a non-IgE question is about a non-severe reaction
+
+
+def test_label_revision_is_optional_and_validated(tmp_path):
+    assert all(d.label_revision is None for d in KB.drugs)  # none verified yet: never filled from memory
+
+    def edit(d):
+        d["drugs.yaml"]["drugs"][0]["label_revision"] = {"date": "May 2023", "checked_in": "x"}
+
+    with pytest.raises(ValueError, match=r"drugs\[0\]\.label_revision\.date"):
+        load_kb(write_copy(tmp_path, edit))
+
+
+def _drug(data, drug_id):
+    return next(x for x in data["drugs.yaml"]["drugs"] if x["id"] == drug_id)
+
+
+def _pair(data, a, b):
+    return next(x for x in data["interactions.yaml"]["interactions"] if set(x["drugs"]) == {a, b})
+
+
+CONTRADICTIONS = {
+    "multiplier in the text, null field": (
+        lambda d: _pair(d, "warfarin", "ibuprofen").update(risk_multiplier=None),
+        "states a 2x risk but risk_multiplier is null",
+    ),
+    "multiplier outside the stated range": (
+        lambda d: _pair(d, "warfarin", "ibuprofen").update(risk_multiplier=5.0),
+        "risk_multiplier 5 is outside",
+    ),
+    "a 3-fold in the text": (
+        lambda d: _pair(d, "metformin", "lisinopril").update(risk="Glucose lowering about 3-fold."),
+        "states a 3x risk",
+    ),
+    "renal note percent differs": (
+        lambda d: _drug(d, "fluconazole")["renal"]["bands"]["30_44"].update(percent_of_dose=75),
+        "30_44: percent_of_dose 75 but the note states 50%",
+    ),
+    "reduce-by percent differs": (
+        lambda d: _drug(d, "venlafaxine")["renal"]["bands"]["gt60"].update(percent_of_dose=90),
+        "gt60: percent_of_dose 90 but the note states 50-75%",
+    ),
+    "contraindicated note under full": (
+        lambda d: _drug(d, "warfarin")["renal"]["bands"]["lt15"].update(
+            note="Contraindicated in kidney failure."
+        ),
+        "lt15: action 'full' but the note says 'Contraindicated'",
+    ),
+    "hepatic class note against action": (
+        lambda d: _drug(d, "celecoxib")["hepatic"]["child_pugh"].update(C="none"),
+        "hepatic.child_pugh.C: action 'none' but the note says",
+    ),
+    "hepatic no-adjustment note against avoid": (
+        lambda d: _drug(d, "apixaban")["hepatic"]["child_pugh"].update(A="avoid"),
+        "hepatic.child_pugh.A: action 'avoid'",
+    ),
+    "pgx stance use with an alternative advised": (
+        lambda d: _drug(d, "voriconazole")["pgx"][0].update(stance="use"),
+        "stance 'use' but the recommendation says 'choose an alternative'",
+    ),
+    "pgx stance avoid without avoidance": (
+        lambda d: _drug(d, "warfarin")["pgx"][0].update(stance="avoid"),
+        "stance 'avoid' but the recommendation names no avoidance",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CONTRADICTIONS))
+def test_structured_field_against_its_own_text_is_reported(tmp_path, case):
+    edit, expected = CONTRADICTIONS[case]
+    problems = check_consistency(load_kb(write_copy(tmp_path, edit)))
+    assert any(expected in p for p in problems), problems

@@ -20,7 +20,9 @@ from rxalign.data import notes
 from rxalign.data.annotators import AnnotatorConfig, agreement, batch_agreements, majority, simulate_votes
 from rxalign.data.kb import KnowledgeBase, load_kb
 from rxalign.data.qa import (
+    ALLERGY_KIND,
     BAND_TEXT,
+    CHILD_PUGH_SEVERITY,
     CONFUSED,
     OFF_TOPIC,
     TEMPLATES,
@@ -29,6 +31,7 @@ from rxalign.data.qa import (
     answer,
     build_items,
     confusion,
+    sentence,
     short,
     utility,
     words,
@@ -120,12 +123,18 @@ def corpus_documents(kb: KnowledgeBase, seed: int = 0, phrasings: int = 3) -> li
         facts = [
             f"{d.name} is a {words(d.drug_class)}. {d.mechanism.text}",
             f"The usual adult dose of {d.name} is {d.dose.amount:g} {d.dose.unit} {words(d.dose.frequency)} ({d.dose.route}). {d.dose.text}",
-            f"Renal dosing of {d.name}: "
+            f"Renal dosing of {d.name}{' (label bands by CrCl)' if d.renal.basis == 'crcl' else ''}: "
+            + (f"{d.renal.note} " if d.renal.note else "")
             + " ".join(
-                f"{BAND_TEXT[k]}: {b.action}{f' ({b.percent_of_dose}% of the dose)' if b.percent_of_dose else ''}. {b.note}"
+                f"{sentence(BAND_TEXT[k])}: {b.action}{f' ({b.percent_of_dose}% of the dose)' if b.percent_of_dose else ''}. {b.note}"
                 for k, b in d.renal.bands.items()
             ),
-            f"Hepatic impairment and {d.name}: {d.hepatic.action}. {d.hepatic.note}",
+            f"Hepatic impairment and {d.name}: "
+            + " ".join(
+                f"Child-Pugh {cls} ({CHILD_PUGH_SEVERITY[cls]}): {action}."
+                for cls, action in d.hepatic.child_pugh.items()
+            )
+            + f" {d.hepatic.note}",
             f"{d.name} in pregnancy: {d.pregnancy.text}",
         ]
         if d.contraindications:
@@ -161,7 +170,7 @@ def corpus_documents(kb: KnowledgeBase, seed: int = 0, phrasings: int = 3) -> li
         ]
         docs += forms[:phrasings]
     for r in kb.allergy:
-        kind = "IgE-mediated" if r.mechanism_type == "ige" else "non-IgE"
+        kind = ALLERGY_KIND[r.mechanism_type]
         docs.append(
             f"Allergy: {kind} {words(r.allergy)} reaction and {words(r.drug_or_class)}: {words(r.recommendation)}. {r.note}"
         )
@@ -203,7 +212,7 @@ def split_items(
 
 
 def _phrase(item: Item, which: str, rng: random.Random) -> str:
-    return item.prompt(rng.choice(TEMPLATES[item.task][which]))
+    return item.prompt(rng.choice(TEMPLATES[item.templates_key][which]))
 
 
 def _truth_row(item: Item, prompt: str) -> dict:
@@ -217,9 +226,8 @@ def sft_rows(items: list[Item], kb: KnowledgeBase, cfg: GenerateConfig, rng: ran
     tiers, weights = zip(*cfg.sft_mix.items(), strict=True)
     rows = []
     for item in items:
-        for template in rng.sample(
-            TEMPLATES[item.task]["train"], min(cfg.sft_phrasings, len(TEMPLATES[item.task]["train"]))
-        ):
+        train_templates = TEMPLATES[item.templates_key]["train"]
+        for template in rng.sample(train_templates, min(cfg.sft_phrasings, len(train_templates))):
             tier = rng.choices(tiers, weights)[0]
             prompt = item.prompt(template)
             rows.append(
@@ -332,12 +340,13 @@ def annotate_batches(rows: list[dict], cfg: AnnotatorConfig) -> dict:
 
 
 def showcase_rows(kb: KnowledgeBase) -> list[dict]:
-    """The seed guide's five queries, worded as in the guide, each with its structured truth."""
+    """The seed guide's five queries, worded as in the guide, each with its structured truth; the hepatic one names
+    its Child-Pugh class (the guide's "Metformin in cirrhosis?" has no single right answer across classes)."""
     items = {i.id: i for i in build_items(kb, random.Random(0))}
     picks = [
         ("How to adjust gabapentin for renal impairment?", "renal_all:gabapentin"),
         ("Warfarin + NSAIDs safe?", "interaction:warfarin+ibuprofen"),
-        ("Metformin in cirrhosis?", "hepatic:metformin"),
+        ("Metformin in decompensated cirrhosis (Child-Pugh C)?", "hepatic:metformin:C"),
         (
             "Penicillin allergy (immediate, IgE): can they have cephalexin?",
             "allergy:penicillin:ige:cephalexin",

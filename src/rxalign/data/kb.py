@@ -29,7 +29,11 @@ Frequency = Literal[
     "daily_in_divided_doses", "single_dose", "continuous_infusion",
 ]
 RenalAction = Literal["full", "reduce", "avoid", "contraindicated"]
+RenalBasis = Literal["egfr", "crcl"]  # what the label's cut-offs measure: eGFR, or creatinine clearance
 HepaticAction = Literal["none", "caution", "reduce", "avoid", "contraindicated"]
+ChildPughClass = Literal["A", "B", "C"]
+PgxStance = Literal["avoid", "adjust", "use"]  # what a pharmacogenomic recommendation asks of the prescriber
+MechanismType = Literal["ige", "non_ige", "scar"]  # scar: severe cutaneous adverse reaction (SJS/TEN, DRESS)
 Gene = Literal[
     "CYP2D6", "CYP2C19", "CYP2C9", "CYP3A5", "VKORC1", "HLA-B*57:01", "HLA-B*15:02", "HLA-B*58:01", "HLA-A*31:01",
     "TPMT", "NUDT15", "SLCO1B1", "G6PD", "POLG", "HPRT1", "UGT1A1", "DPYD",
@@ -76,23 +80,52 @@ class RenalBand(Model):
     note: Text
 
 
-class RenalBands(Model):  # eGFR (or CrCl) bands in mL/min
+# Band keys in order, mL/min (per 1.73 m² for eGFR): gt60 is 60 or above, 45_59 is 45 to <60, 30_44 is 30 to <45,
+# 15_29 is 15 to <30, lt15 is below 15 (not on dialysis where a dialysis band exists), dialysis is on dialysis.
+BAND_KEYS = ("gt60", "45_59", "30_44", "15_29", "lt15", "dialysis")
+
+
+class RenalBands(Model):
+    """Where a label's cut-off falls inside a band (CrCl 50 inside 45_59), the band holds the label's action just
+    above the band's lower edge and its note gives the rest; questions take their eGFR from there (qa.RENAL_BAND_EGFR)."""
+
     gt60: RenalBand
-    b30_59: RenalBand = Field(alias="30_59")
+    b45_59: RenalBand = Field(alias="45_59")
+    b30_44: RenalBand = Field(alias="30_44")
     b15_29: RenalBand = Field(alias="15_29")
     lt15: RenalBand
+    dialysis: RenalBand | None = None  # only where the label says something specific for dialysis
 
     def items(self) -> list[tuple[str, RenalBand]]:
-        return [("gt60", self.gt60), ("30_59", self.b30_59), ("15_29", self.b15_29), ("lt15", self.lt15)]
+        """(band key, band) in BAND_KEYS order; dialysis only where the drug has it."""
+        bands = [
+            ("gt60", self.gt60),
+            ("45_59", self.b45_59),
+            ("30_44", self.b30_44),
+            ("15_29", self.b15_29),
+            ("lt15", self.lt15),
+        ]
+        return bands + ([("dialysis", self.dialysis)] if self.dialysis is not None else [])
 
 
 class Renal(Model):
+    basis: RenalBasis  # crcl where the label's cut-offs are creatinine clearance (Cockcroft-Gault)
     bands: RenalBands
+    note: Text | None = None  # what applies to every band (e.g. which indication the bands follow)
     source: str
 
 
+class ChildPugh(Model):
+    A: HepaticAction  # mild hepatic impairment
+    B: HepaticAction  # moderate
+    C: HepaticAction  # severe
+
+    def items(self) -> list[tuple[str, HepaticAction]]:
+        return [("A", self.A), ("B", self.B), ("C", self.C)]
+
+
 class Hepatic(Model):
-    action: HepaticAction
+    child_pugh: ChildPugh
     note: Text
     source: str
 
@@ -117,7 +150,15 @@ class PgxNote(Model):
     phenotype: Phenotype
     effect: Text
     recommendation: Text
+    stance: PgxStance
     source: str
+
+
+class LabelRevision(Model):
+    """The revision of the drug's FDA label that its facts were checked against; only where it was verified."""
+
+    date: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}(-\d{2})?$")]  # YYYY-MM or YYYY-MM-DD
+    checked_in: Text  # where the date was read (e.g. a DailyMed set id and its "Revised:" line)
 
 
 class LimitedEvidence(Model):
@@ -141,6 +182,7 @@ class Drug(Model):
     pediatric: Pediatric | None
     pgx: tuple[PgxNote, ...] = ()
     limited_evidence: tuple[LimitedEvidence, ...] = ()
+    label_revision: LabelRevision | None = None  # optional; never filled from memory
 
 
 class Interaction(Model):
@@ -161,7 +203,7 @@ class Interaction(Model):
 class AllergyRecord(Model):
     allergy: Id  # drug id, class or group the patient reacted to
     drug_or_class: Id  # drug id, class or group being considered
-    mechanism_type: Literal["ige", "non_ige"]
+    mechanism_type: MechanismType
     recommendation: Literal["avoid", "use_with_caution", "acceptable"]
     cross_reactivity_percent_low: Percent | None
     cross_reactivity_percent_high: Percent | None
@@ -270,9 +312,126 @@ def _band_problem(band: RenalBand) -> str | None:
     return None if p is None else f"action '{band.action}' needs percent_of_dose null, got {p}"
 
 
+# ---- structured fields against their own text ------------------------------------------------------------
+# A structured field that says one thing while the sentence beside it says another is how audits find errors
+# (a null risk_multiplier under "2-3x the risk", a "full" band whose note says "contraindicated"). These checks read
+# the KB's own wording conservatively: they flag only clear statements, and the KB is written so they can.
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_FOLD = re.compile(
+    rf"{_NUM}(?:\s*(?:[-–]|to)\s*{_NUM})?\s*(?:×|x\b|-fold\b|\s*fold\b)(?!\s*(?:the\s+)?(?:ULN|upper limit))",
+    re.I,
+)
+_FOLD_WORDS = {"two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "ten": 10.0}
+_FOLD_WORD = re.compile(r"\b(two|three|four|five|ten)[- ]?fold\b", re.I)
+_PCT_OF_DOSE = re.compile(
+    rf"{_NUM}(?:\s*[-–]\s*{_NUM})?\s*% of the (?:usual |recommended |normal )?(?:total )?(?:daily )?dose",
+    re.I,
+)
+_PCT_REDUCE = re.compile(
+    rf"reduc\w* (?:the )?(?:total )?(?:daily )?(?:dose )?by {_NUM}(?:\s*[-–]\s*{_NUM})?\s*%", re.I
+)
+_ALARM = re.compile(r"\b(?:contraindicated|avoid|not recommended|do not use)\b", re.I)
+# A clause scoped to another formulation, indication or condition ("IV: avoid...", "contraindicated in anuria").
+_SCOPED = re.compile(
+    r"\b(?:if|unless|when|except|analgesic|anuria|IV|intravenous|extended-release|P-gp|rheumatoid|psoriasis|"
+    r"VTE)\b",
+    re.I,
+)
+_CLAUSE = re.compile(r"(?<!e\.g)(?<!i\.e)(?<!\bvs)\. |; ")
+_CLASS_WORDS = [  # most specific first; each names the Child-Pugh classes it covers
+    (r"child[- ]pugh (?:class )?a(?: and| or|,| to|/|–|-) ?b\b|mild(?: to |-|–| or | and )moderate", "AB"),
+    (
+        r"child[- ]pugh (?:class )?b(?: and| or|,| to|/|–|-) ?c\b|moderate(?: to |-|–| or | and )severe|child[- ]pugh 7[-–]15",
+        "BC",
+    ),
+    (r"child[- ]pugh (?:class )?a\b|\bmild\b|(?<!de)compensated", "A"),
+    (r"child[- ]pugh (?:class )?b\b|\bmoderate\b", "B"),
+    (r"child[- ]pugh (?:class )?c\b|child[- ]pugh ≥ ?10|\bsevere\b|decompensated", "C"),
+]
+_HEPATIC_SAYS = [  # (what a clause says, the actions that agree with it), strictest first
+    (re.compile(r"(?<!not )\bcontraindicated\b", re.I), {"contraindicated"}),
+    (re.compile(r"\b(?:not recommended|avoid|do not use)\b", re.I), {"avoid", "contraindicated"}),
+    (
+        re.compile(r"\bno (?:dose |dosage )?(?:adjustment|reduction|change)\b|\bnot required\b", re.I),
+        {"none", "caution"},
+    ),
+    (
+        re.compile(r"\breduc\w*|\bhalve\b|\bone-(?:half|third|quarter)\b|\blower (?:starting )?dose", re.I),
+        {"reduce", "caution"},
+    ),
+    (re.compile(r"\bcaution\b", re.I), {"caution", "reduce"}),
+]
+_PGX_AVOID = re.compile(
+    r"\b(?:avoid|do not (?:use|start|prescribe)|contraindicated|(?:choose|prescribe|use) an alternative)\b",
+    re.I,
+)
+_PGX_USE = re.compile(r"\bno (?:dose |dosage |label-specified |specific )?adjustment\b", re.I)
+
+
+def _numbers(pattern: re.Pattern, text: str) -> list[tuple[float, float]]:
+    return [(float(m.group(1)), float(m.group(2) or m.group(1))) for m in pattern.finditer(text)]
+
+
+def stated_multipliers(text: str) -> list[tuple[float, float]]:
+    """Fold changes a text states ("2×", "2–3x", "3-fold", "twofold") as (low, high) ranges."""
+    found = _numbers(_FOLD, text)
+    return found + [(v, v) for w in _FOLD_WORD.findall(text) for v in [_FOLD_WORDS[w.lower()]]]
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE.split(text) if c.strip()]
+
+
+def _renal_text_problems(band: RenalBand) -> list[str]:
+    problems = []
+    p = band.percent_of_dose
+    if band.action == "reduce" and p is not None:
+        stated = _numbers(_PCT_OF_DOSE, band.note) + [
+            (100 - hi, 100 - lo) for lo, hi in _numbers(_PCT_REDUCE, band.note)
+        ]
+        if stated and not any(lo - 1 <= p <= hi + 1 for lo, hi in stated):
+            shown = ", ".join(f"{lo:g}" if lo == hi else f"{lo:g}-{hi:g}" for lo, hi in stated)
+            problems.append(f"percent_of_dose {p} but the note states {shown}% of the dose")
+    if band.action == "full":
+        for clause in _clauses(band.note):
+            if (m := _ALARM.search(clause)) and not _SCOPED.search(clause):
+                problems.append(f"action 'full' but the note says {m.group(0)!r}: {clause.strip()!r}")
+    return problems
+
+
+def hepatic_statements(note: str) -> list[tuple[str, str, set[str]]]:
+    """(class, clause, agreeing actions) for each note clause that names a Child-Pugh class and says what to do."""
+    out = []
+    for clause in _clauses(note):
+        says = next((ok for pattern, ok in _HEPATIC_SAYS if pattern.search(clause)), None)
+        if says is None or _SCOPED.search(clause):  # "Extended-release forms: not recommended in severe..."
+            continue
+        low = clause.lower()
+        classes = ""
+        for pattern, cls in _CLASS_WORDS:
+            if re.search(pattern, low):
+                classes = cls
+                break
+        out += [(c, clause.strip(), says) for c in classes]
+    return out
+
+
+def _pgx_problem(note: PgxNote) -> str | None:
+    r = note.recommendation
+    if note.stance == "use" and (m := _PGX_AVOID.search(r)):
+        return f"stance 'use' but the recommendation says {m.group(0)!r}"
+    if note.stance == "avoid" and not _PGX_AVOID.search(r):
+        return "stance 'avoid' but the recommendation names no avoidance or alternative"
+    if note.stance != "use" and _PGX_USE.search(r) and not _PGX_AVOID.search(r):
+        return f"stance {note.stance!r} but the recommendation says {_PGX_USE.search(r).group(0)!r}"
+    return None
+
+
 def check_consistency(kb: KnowledgeBase) -> list[str]:
-    """Problems the schema cannot see: duplicates, dangling ids, self-pairs, inconsistent numbers, missing
-    alternatives for clinically relevant pairs, and missing or licence-restricted sources."""
+    """Problems the schema cannot see: duplicates, dangling ids, self-pairs, inconsistent numbers, structured fields
+    that contradict their own text, missing alternatives for clinically relevant pairs, and missing or
+    licence-restricted sources."""
     problems: list[str] = []
     ids = [d.id for d in kb.drugs]
     known = set(ids)
@@ -285,6 +444,16 @@ def check_consistency(kb: KnowledgeBase) -> list[str]:
         for band, b in d.renal.bands.items():
             if msg := _band_problem(b):
                 problems.append(f"{where}.renal.bands.{band}: {msg}")
+            problems += [f"{where}.renal.bands.{band}: {msg}" for msg in _renal_text_problems(b)]
+        actions = dict(d.hepatic.child_pugh.items())
+        for cls, clause, agreeing in hepatic_statements(d.hepatic.note):
+            if actions[cls] not in agreeing:
+                problems.append(
+                    f"{where}.hepatic.child_pugh.{cls}: action {actions[cls]!r} but the note says {clause!r}"
+                )
+        for k, note in enumerate(d.pgx):
+            if msg := _pgx_problem(note):
+                problems.append(f"{where}.pgx[{k}] ({note.gene} {note.phenotype}): {msg}")
         if (p := d.pediatric) is not None:
             if (lo := p.mg_per_kg_low) > (hi := p.mg_per_kg_high):
                 problems.append(f"{where}.pediatric: mg_per_kg_low {lo} > mg_per_kg_high {hi}")
@@ -305,6 +474,13 @@ def check_consistency(kb: KnowledgeBase) -> list[str]:
         ]
         if ix.severity not in ("none", "minor") and not (ix.alternative or "").strip():
             problems.append(f"{where}: severity {ix.severity!r} needs an alternative")
+        stated = stated_multipliers(f"{ix.mechanism} {ix.risk}")
+        if stated and ix.risk_multiplier is None:
+            problems.append(f"{where}: the text states a {stated[0][0]:g}x risk but risk_multiplier is null")
+        elif stated and not min(lo for lo, _ in stated) <= ix.risk_multiplier <= max(hi for _, hi in stated):
+            problems.append(
+                f"{where}: risk_multiplier {ix.risk_multiplier:g} is outside the fold changes the text states"
+            )
         key = frozenset(ix.drugs)
         if key in seen:
             msg, first = (

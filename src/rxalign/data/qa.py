@@ -11,7 +11,7 @@ import random
 import re
 from dataclasses import dataclass, field, replace
 
-from rxalign.data.kb import Drug, KnowledgeBase
+from rxalign.data.kb import Drug, KnowledgeBase, hepatic_statements
 
 TASKS = ("interaction", "renal", "renal_all", "hepatic", "pediatric", "pgx", "allergy")
 
@@ -38,6 +38,15 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         ],
         "eval": ["What {drug} dose fits a patient whose eGFR is {egfr} mL/min?"],
     },
+    # The dialysis band's questions: no eGFR, the patient is on haemodialysis (items pick this task's templates).
+    "renal_dialysis": {
+        "train": [
+            "How should {drug} be dosed in a patient on haemodialysis?",
+            "Patient on haemodialysis needs {drug}. What dose?",
+            "{drug} in a haemodialysis patient: any dose change?",
+        ],
+        "eval": ["What {drug} dose suits someone who receives haemodialysis?"],
+    },
     "renal_all": {
         "train": [
             "How do I adjust {drug} for renal impairment?",
@@ -48,13 +57,13 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
     },
     "hepatic": {
         "train": [
-            "Can {drug} be used in a patient with hepatic impairment?",
-            "{drug} in liver disease?",
-            "Is {drug} safe in cirrhosis?",
-            "Hepatic impairment: can I give {drug}?",
-            "Does {drug} need adjusting for liver impairment?",
+            "Can {drug} be used in Child-Pugh {cls} ({severity}) hepatic impairment?",
+            "{drug} in a patient with {severity} liver impairment (Child-Pugh {cls})?",
+            "Is {drug} safe in cirrhosis, Child-Pugh class {cls}?",
+            "Hepatic impairment, Child-Pugh {cls}: can I give {drug}?",
+            "Does {drug} need adjusting for {severity} (Child-Pugh {cls}) liver impairment?",
         ],
-        "eval": ["My patient has severe liver impairment. Is {drug} appropriate?"],
+        "eval": ["My patient has Child-Pugh {cls} ({severity}) liver impairment. Is {drug} appropriate?"],
     },
     "pediatric": {
         "train": [
@@ -83,10 +92,28 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
 }
 REACTIONS = {
     "ige": ["had anaphylaxis after", "developed hives and wheeze within an hour of"],
-    "non_ige": ["had a mild delayed rash after", "developed a non-urticarial rash days after starting"],
+    "non_ige": ["had a mild delayed rash after", "developed a mild, non-urticarial rash days after starting"],
+    "scar": ["developed Stevens-Johnson syndrome after", "had DRESS after"],
 }
-RENAL_BAND_EGFR = {"gt60": (75, 90), "30_59": (35, 50), "15_29": (18, 25), "lt15": (8, 12)}
-BAND_TEXT = {"gt60": "eGFR above 60", "30_59": "eGFR 30-59", "15_29": "eGFR 15-29", "lt15": "eGFR below 15"}
+ALLERGY_KIND = {
+    "ige": "IgE-mediated (immediate)",
+    "non_ige": "non-IgE (delayed, mild, non-severe)",
+    "scar": "severe cutaneous (SJS/TEN or DRESS)",
+}
+# eGFR asked about per band: just above each band's lower edge, where the KB holds the label's action when a label
+# cut-off falls inside the band (CrCl 50 inside 45_59, CrCl 35 and 40 inside 30_44; see kb.RenalBands), and clear of
+# edges that labels write as "≤30" or "≥30". The dialysis band has no eGFR: its question says haemodialysis.
+RENAL_BAND_EGFR = {"gt60": (75, 90), "45_59": (46, 49), "30_44": (31, 34), "15_29": (18, 25), "lt15": (8, 12)}
+BAND_TEXT = {
+    "gt60": "eGFR 60 or above",
+    "45_59": "eGFR 45-59",
+    "30_44": "eGFR 30-44",
+    "15_29": "eGFR 15-29",
+    "lt15": "eGFR below 15",
+    "dialysis": "on dialysis",
+}
+CHILD_PUGH_SEVERITY = {"A": "mild", "B": "moderate", "C": "severe"}
+CLASS_MENTION = re.compile(r"child[- ]pugh|\b(?:mild|moderate|severe)\b|compensated", re.I)
 PEDIATRIC_WEIGHTS = (12, 20, 30)
 TIERS = ("expert", "partial", "vague", "hedging", "alarmist", "wrong")
 # An expert-formatted answer that states one wrong fact: another eGFR band's dose, the opposite severity or
@@ -104,12 +131,12 @@ SEVERITY_LEAD = {
     "minor": "MINOR interaction: usually no change is needed",
     "none": "No clinically relevant interaction: they can be used together",
 }
-HEPATIC_LEAD = {
-    "none": "No hepatic dose adjustment is needed",
-    "caution": "Use with caution in hepatic impairment",
-    "reduce": "Reduce the dose in hepatic impairment",
-    "avoid": "AVOID in hepatic impairment",
-    "contraindicated": "CONTRAINDICATED in hepatic impairment",
+HEPATIC_LEAD = {  # after "Child-Pugh {cls} ({severity} hepatic impairment): "
+    "none": "no hepatic dose adjustment is needed",
+    "caution": "use with caution",
+    "reduce": "reduce the dose",
+    "avoid": "AVOID",
+    "contraindicated": "CONTRAINDICATED",
 }
 HEDGE = "Evidence here is limited; confirm with a specialist pharmacist."
 
@@ -123,6 +150,11 @@ class Item:
     entities: tuple[str, ...]  # drug ids (and allergy names) the question is about
     slots: dict = field(hash=False)  # values for the template placeholders
     truth: dict = field(hash=False)
+    phrasing: str = ""  # the TEMPLATES key its questions come from, when not the task's ("renal_dialysis")
+
+    @property
+    def templates_key(self) -> str:
+        return self.phrasing or self.task
 
     def prompt(self, template: str) -> str:
         return sentence(template.format(**self.slots))
@@ -153,19 +185,6 @@ def _limited(drug: Drug, *topics: str) -> bool:
     return any(e.topic in topics for e in drug.limited_evidence)
 
 
-def pgx_stance(recommendation: str) -> str:
-    """avoid | adjust | use: what a pharmacogenomic recommendation asks of the prescriber."""
-    r = recommendation.lower()
-    if r.startswith(("avoid", "do not", "contraindicated")):
-        return "avoid"
-    if any(
-        p in r
-        for p in ("no dose adjustment", "no label-specified", "no specific adjustment", "no adjustment")
-    ):
-        return "use"
-    return "adjust"
-
-
 # ---- items ----------------------------------------------------------------------------------------------
 
 
@@ -188,9 +207,9 @@ def build_items(kb: KnowledgeBase, rng: random.Random) -> list[Item]:
     for d in kb.drugs:
         bands = dict(d.renal.bands.items())
         renal_limited = _limited(d, "renal", "renal_lt15", "dialysis")
-        for band, (lo, hi) in RENAL_BAND_EGFR.items():
-            egfr = rng.randint(lo, hi)
-            b = bands[band]
+        for band, b in bands.items():
+            egfr = rng.randint(*RENAL_BAND_EGFR[band]) if band in RENAL_BAND_EGFR else None
+            limited = {"lt15": ("renal_lt15", "dialysis"), "dialysis": ("dialysis",)}.get(band, ())
             truth = {
                 "task": "renal",
                 "drug": d.id,
@@ -198,25 +217,37 @@ def build_items(kb: KnowledgeBase, rng: random.Random) -> list[Item]:
                 "band": band,
                 "action": b.action,
                 "percent": b.percent_of_dose,
-                "limited_evidence": _limited(d, "renal_lt15", "dialysis") if band == "lt15" else False,
+                "basis": d.renal.basis,
+                "limited_evidence": _limited(d, *limited),
             }
             items.append(
-                Item(f"renal:{d.id}:{band}", "renal", (d.id,), {"drug": name(d), "egfr": egfr}, truth)
+                Item(
+                    f"renal:{d.id}:{band}",
+                    "renal",
+                    (d.id,),
+                    {"drug": name(d), "egfr": egfr},
+                    truth,
+                    "renal_dialysis" if band == "dialysis" else "",
+                )
             )
         truth = {
             "task": "renal_all",
             "drug": d.id,
             "bands": {k: {"action": v.action, "percent": v.percent_of_dose} for k, v in bands.items()},
+            "basis": d.renal.basis,
             "limited_evidence": renal_limited,
         }
         items.append(Item(f"renal_all:{d.id}", "renal_all", (d.id,), {"drug": name(d)}, truth))
-        truth = {
-            "task": "hepatic",
-            "drug": d.id,
-            "action": d.hepatic.action,
-            "limited_evidence": _limited(d, "hepatic"),
-        }
-        items.append(Item(f"hepatic:{d.id}", "hepatic", (d.id,), {"drug": name(d)}, truth))
+        for cls, action in d.hepatic.child_pugh.items():
+            truth = {
+                "task": "hepatic",
+                "drug": d.id,
+                "child_pugh": cls,
+                "action": action,
+                "limited_evidence": _limited(d, "hepatic"),
+            }
+            slots = {"drug": name(d), "cls": cls, "severity": CHILD_PUGH_SEVERITY[cls]}
+            items.append(Item(f"hepatic:{d.id}:{cls}", "hepatic", (d.id,), slots, truth))
         if (p := d.pediatric) is not None and p.per == "day":
             for w in PEDIATRIC_WEIGHTS:
                 low, high = p.mg_per_kg_low * w, p.mg_per_kg_high * w
@@ -245,13 +276,13 @@ def build_items(kb: KnowledgeBase, rng: random.Random) -> list[Item]:
                 "drug": d.id,
                 "gene": note.gene,
                 "phenotype": note.phenotype,
-                "stance": pgx_stance(note.recommendation),
+                "stance": note.stance,
                 "limited_evidence": _limited(d, "pharmacogenomics"),
             }
             slots = {"drug": name(d), "gene": note.gene, "phenotype": words(note.phenotype)}
             items.append(Item(f"pgx:{d.id}:{note.gene}:{note.phenotype}", "pgx", (d.id,), slots, truth))
     for rec in kb.allergy:
-        for d in kb.members(rec.drug_or_class)[:3]:
+        for d in _spread(kb.members(rec.drug_or_class), 3):
             truth = {
                 "task": "allergy",
                 "allergy": rec.allergy,
@@ -275,6 +306,20 @@ def build_items(kb: KnowledgeBase, rng: random.Random) -> list[Item]:
     return items
 
 
+def _spread(drugs: list[Drug], n: int) -> list[Drug]:
+    """Up to `n` drugs taken in turn from each first group (penicillin, cephalosporin, carbapenem...), so that a
+    class-wide allergy record ("avoid all beta-lactams") is asked about across its groups, not only the first."""
+    by_group: dict[str, list[Drug]] = {}
+    for d in drugs:
+        by_group.setdefault(d.groups[0] if d.groups else d.drug_class, []).append(d)
+    out: list[Drug] = []
+    while len(out) < min(n, len(drugs)):
+        for group in by_group.values():
+            if group and len(out) < n:
+                out.append(group.pop(0))
+    return out
+
+
 # ---- answers --------------------------------------------------------------------------------------------
 
 
@@ -286,10 +331,10 @@ def _dose(d: Drug, percent: int | None = None) -> str:
 
 def _band_sentence(d: Drug, band: str, action: str, percent: int | None) -> str:
     if action == "full":
-        return f"{BAND_TEXT[band]}: full dose (100%, {_dose(d)})."
+        return sentence(f"{BAND_TEXT[band]}: full dose (100%, {_dose(d)}).")
     if action == "reduce":
-        return f"{BAND_TEXT[band]}: reduce to {percent}% of the dose ({_dose(d, percent)})."
-    return f"{BAND_TEXT[band]}: {'CONTRAINDICATED' if action == 'contraindicated' else 'AVOID'}."
+        return sentence(f"{BAND_TEXT[band]}: reduce to {percent}% of the dose ({_dose(d, percent)}).")
+    return sentence(f"{BAND_TEXT[band]}: {'CONTRAINDICATED' if action == 'contraindicated' else 'AVOID'}.")
 
 
 def answer(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
@@ -344,12 +389,17 @@ def _interaction(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -
     return f"CONTRAINDICATED. {a} with {b} is dangerous; stop {b}."
 
 
+BASIS_TEXT = {"egfr": "", "crcl": "Label bands by CrCl (creatinine clearance)."}
+
+
 def _renal(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
     t = item.truth
     d = kb.drug(t["drug"])
-    note = short(dict(d.renal.bands.items())[t["band"]].note, 90)
+    note_of = t.get("note_of", t["band"])  # another band's note in a confused answer: see `confusion`
+    note = short(dict(d.renal.bands.items())[note_of].note, 90)
     if tier == "expert":
-        return f"{_band_sentence(d, t['band'], t['action'], t['percent'])} {note}. Monitor renal function."
+        basis = f" {BASIS_TEXT[t['basis']]}" if BASIS_TEXT[t["basis"]] else ""
+        return f"{_band_sentence(d, t['band'], t['action'], t['percent'])} {note}.{basis} Monitor renal function."
     if tier in ("partial", "hedging"):
         return _band_sentence(d, t["band"], t["action"], t["percent"])
     if tier == "vague":
@@ -370,26 +420,46 @@ def _renal_all(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> 
     bands = item.truth["bands"]
     if tier in ("expert", "partial", "hedging"):
         text = " ".join(_band_sentence(d, k, v["action"], v["percent"]) for k, v in bands.items())
-        return text + (" Monitor renal function." if tier == "expert" else "")
+        if tier != "expert":
+            return text
+        basis = BASIS_TEXT[item.truth["basis"]]
+        return text + (f" {basis}" if basis else "") + " Monitor renal function."
     if tier == "vague":
-        return "eGFR above 60: normal. eGFR 30-59: reduce. eGFR below 30: further reduce."
+        return "eGFR 60 or above: normal. eGFR 30-59: reduce. eGFR below 30: further reduce."
     if tier == "alarmist":
         return f"CONTRAINDICATED in any renal impairment; avoid {name(d)}."
     return f"No renal dose adjustment is needed for {name(d)} at any eGFR."
 
 
+def _class_note(note: str, cls: str) -> str:
+    """The first clause of a hepatic note that speaks to Child-Pugh `cls`, else the first that names no other
+    class, else nothing: an answer about class C must not quote the note's class A sentence."""
+    stated = hepatic_statements(note)
+    mine = [clause for c, clause, _ in stated if c == cls]
+    if mine:
+        return short(mine[0])
+    others = {clause for c, clause, _ in stated if c != cls}
+    rest = [c for c in re.split(r"(?<!e\.g)(?<!i\.e)\. |; ", note) if c.strip() and c.strip() not in others]
+    return short(rest[0]) if rest and not CLASS_MENTION.search(rest[0]) else ""
+
+
 def _hepatic(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
-    d = kb.drug(item.truth["drug"])
-    action = item.truth["action"]
+    t = item.truth
+    d = kb.drug(t["drug"])
+    cls, action = t["child_pugh"], t["action"]
+    # The class first, then what to do: a reader (and the grader) takes each class's advice from its mention on.
+    where = f"Child-Pugh {cls} ({CHILD_PUGH_SEVERITY[cls]} hepatic impairment)"
     if tier == "expert":
-        return f"{HEPATIC_LEAD[action]}. {name(d)}: {short(d.hepatic.note)}."
+        note = _class_note(d.hepatic.note, cls)
+        return f"{where}: {HEPATIC_LEAD[action]}." + (f" {d.name}: {note}." if note else "")
     if tier in ("partial", "hedging"):
-        return f"{HEPATIC_LEAD[action]}."
+        return f"{where}: {HEPATIC_LEAD[action]}."
     if tier == "vague":
         return f"{name(d)} has liver concerns but may work."
     if tier == "alarmist":
         return f"CONTRAINDICATED in any liver disease. Never use {name(d)}."
-    return f"{HEPATIC_LEAD['none'] if action in ('avoid', 'contraindicated', 'reduce') else HEPATIC_LEAD['contraindicated']}."
+    flipped = "none" if action in ("avoid", "contraindicated", "reduce") else "contraindicated"
+    return f"{where}: {HEPATIC_LEAD[flipped]}."
 
 
 def _pediatric(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> str:
@@ -433,7 +503,7 @@ def _allergy(item: Item, kb: KnowledgeBase, tier: str, rng: random.Random) -> st
     rec = {"avoid": "AVOID", "use_with_caution": "Use with caution", "acceptable": "Acceptable"}[
         t["recommendation"]
     ]
-    kind = "IgE-mediated (immediate)" if t["mechanism_type"] == "ige" else "non-IgE (delayed, mild)"
+    kind = ALLERGY_KIND[t["mechanism_type"]]
     cross = (
         f" Cross-reactivity about {t['cross_low']:g}-{t['cross_high']:g}%."
         if t["cross_low"] is not None and t["cross_high"] is not None
@@ -480,32 +550,42 @@ def confusion(item: Item, kb: KnowledgeBase, rng: random.Random) -> Item | None:
     elif task == "renal":
         bands = dict(kb.drug(t["drug"]).renal.bands.items())
         others = [k for k, b in bands.items() if (b.action, b.percent_of_dose) != (t["action"], t["percent"])]
-        if others:  # another band's dose, under that band's label or under the asked band's label
-            other = rng.choice(others)
+        alarm = {"avoid", "contraindicated"}
+        across = [k for k in others if (bands[k].action in alarm) != (t["action"] in alarm)]
+        if others:  # another band's dose (across the alarm line where one is), told with that band's note,
+            other = rng.choice(across or others)  # under that band's label or under the asked band's label
             t["action"], t["percent"] = bands[other].action, bands[other].percent_of_dose
+            t["note_of"] = other
             if rng.random() < 0.5:
                 t["band"] = other
         else:  # the same dose at every eGFR: invent the opposite action
             t["action"], t["percent"] = ("avoid", None) if t["action"] == "full" else ("full", 100)
-    elif task == "renal_all":
-        bands = list(t["bands"].items())
+    elif task == "renal_all":  # the bands' doses in reverse order (the dialysis band keeps its place)
+        bands = [(k, v) for k, v in t["bands"].items() if k != "dialysis"]
         shifted = dict(zip([k for k, _ in bands], [v for _, v in bands][::-1], strict=True))
+        if "dialysis" in t["bands"]:
+            shifted["dialysis"] = t["bands"]["dialysis"]
         if shifted == t["bands"]:  # the same dose at every eGFR: invent an adjustment
             shifted = {**t["bands"], "lt15": {"action": "avoid", "percent": None}}
             if shifted == t["bands"]:
                 shifted["lt15"] = {"action": "full", "percent": 100}
         t["bands"] = shifted
-    elif task == "hepatic":
+    elif task == "hepatic":  # the opposite end of the scale, for this Child-Pugh class
+        # caution and reduce flip to contraindicated: "no adjustment" beside the note's own "use with care" would
+        # still read as a caution
         flipped = {"none": ["avoid"], "avoid": ["none"], "contraindicated": ["none"]}
-        t["action"] = rng.choice(flipped.get(t["action"], ["none", "contraindicated"]))  # caution, reduce
+        t["action"] = rng.choice(flipped.get(t["action"], ["contraindicated"]))
     elif task == "pediatric":  # a tenfold (decimal point) error; another weight's range would overlap
         for k in ("mg_per_kg_low", "mg_per_kg_high", "dose_mg_low", "dose_mg_high"):
             t[k] = round(t[k] * 10, 2)
     elif task == "pgx":
+        own = next(n for n in kb.drug(t["drug"]).pgx if (n.gene, n.phenotype) == (t["gene"], t["phenotype"]))
+        # "choose an alternative" is no error where the note itself offers an alternative to adjusting
+        fine = {"avoid"} if t["stance"] == "adjust" and "alternative" in own.recommendation.lower() else set()
         notes = [
             n
             for n in kb.drug(t["drug"]).pgx
-            if pgx_stance(n.recommendation) != t["stance"] and n.phenotype != "normal_metabolizer"
+            if n.stance != t["stance"] and n.stance not in fine and n.phenotype != "normal_metabolizer"
         ]
         if not notes:
             return None
