@@ -223,3 +223,16 @@ def test_every_criterion_names_its_claim_and_metrics_are_in_range(kb, items):
             c.name and c.result in {"correct", "wrong", "missing", "pass", "fail", "danger"}
             for c in g.criteria
         )
+
+
+def test_any_truly_safer_alternative_is_credited_and_a_same_risk_one_is_dangerous(kb, items):
+    truth = items["interaction:warfarin+ibuprofen"].truth  # major; the KB lists acetaminophen
+    listed = grade(truth, "Avoid the combination; use paracetamol instead.", kb)
+    unlisted = grade(
+        truth, "Avoid the combination; use oxycodone for the pain instead.", kb
+    )  # no record with warfarin
+    same_risk = grade(truth, "Avoid ibuprofen; use naproxen instead.", kb)  # warfarin + naproxen is major too
+    assert any(c.name == "medical_accuracy:alternative" and c.result == "correct" for c in listed.criteria)
+    assert any(c.name == "medical_accuracy:alternative" and c.result == "correct" for c in unlisted.criteria)
+    assert unlisted.score == listed.score
+    assert same_risk.safety_class == "dangerous"

@@ -21,6 +21,13 @@ SYNONYMS = [
     (r"organic anion[- ]transporting polypeptides?( 1b1)?", "oatp1b1"),
     (r"cytochrome p-?450 ?", "cyp"),
     (r"\bantiplatelet\b", "anti-platelet"),
+    (r"\bctp\b", "child-pugh"),
+    (r"\badj\b", "adjustment"),
+    (r"\bci\b", "contraindicated"),
+    (r"\bnil\b", "no"),
+    (r"\bpeds\b|\bpaeds\b", "paediatric"),
+    (r"\bwt\b", "weight"),
+    (r"\bpremed\b", "premedicate"),
     (r"\bauc\b|\barea under the curve\b", "exposure"),
     (r"\bcyp ?(\d[a-z]\d{1,2})\b", r"cyp\1"),
     (r"international normali[sz]ed ratio", "inr"),
@@ -67,13 +74,17 @@ def resolve_rhetoric(text: str) -> str:
     def answered(m: re.Match) -> str:
         question, reply = m.group(1), m.group(2)
         negative = (
-            re.match(r"no\b|none\b|nothing\b|not\b|nope|never|absolutely not|definitely not", reply)
+            re.match(
+                r"no\b|none\b|nothing\b|unnecessary|not\b|nope|never|absolutely not|definitely not", reply
+            )
             is not None
         )
+        if negative and NEGATORS.search(question):
+            return " "  # "does it mean you can't take it? no, you can": the next clause says what is meant
         return f"{'not ' if negative else ''}{question}. "
 
     text = re.sub(
-        r"([^.?!;:]*)\?\s*(no\b|none\b|nothing\b|not at all|not really|not needed|nope|never|absolutely not|definitely not|"
+        r"([^.?!;:]*)\?\s*(no\b|none\b|nothing\b|unnecessary\b|not needed|not necessary|no need\b|not at all|not really|not needed|nope|never|absolutely not|definitely not|"
         r"yes\b|yep|absolutely|definitely|indeed|correct)[.!,:;]?\s*",
         answered,
         text,
@@ -94,12 +105,17 @@ def negated(clause: str, start: int) -> bool:
     spent = [m.span() for m in SELF_NEGATING_RE.finditer(clause) if m.end() <= start]
     before = "".join(" " if any(a <= i < b for a, b in spent) else ch for i, ch in enumerate(clause[:start]))
     before = CONTRAST.split(before)[-1]
+    if re.search(r"\bno [a-z-]+ (?:in which|where|that|for which|when)\b", before):
+        return True  # "no band in which it needs to be avoided"
     words = re.findall(r"[a-z0-9'+-]+", before)[-8:]
     hits = [i for i, w in enumerate(words) if NEGATORS.fullmatch(w) or w.endswith("n't")]
     if not hits:
         return False
-    # "no reason not to give", "not without": a negation of a negation close before it cancels
-    return not any(0 < hits[-1] - i <= 2 for i in hits[:-1])
+    # "no reason not to give", "not without": a negation of a negation right before it cancels
+    last = hits[-1]
+    return not any(
+        0 < last - i <= 3 and set(words[i + 1 : last]) <= {"reason", "need", "way"} for i in hits[:-1]
+    )
 
 
 # ---- stance ----------------------------------------------------------------------------------------------
@@ -107,32 +123,42 @@ def negated(clause: str, start: int) -> bool:
 # Saying not to use it. Patterns in SELF_NEGATING carry their own negation and are never flipped.
 ALARM = [
     r"contraindicat\w*",
-    r"\bavoid(?:ed|ing|ance|s)?\b(?! (?:stopping|discontinuing|interrupting|missing|abrupt\w*|withdraw\w*|doses?\b|dosing|exceed\w*|more than|higher|changing|altering|any change|"
+    r"\bavoid(?:ed|ing|ance|s)?\b(?! (?:stopping|discontinuing|interrupting|missing|abrupt\w*|withdraw\w*|doses?\b|dosing|(?:this|the|that) (?:interaction|problem|issue)|exceed\w*|more than|higher|changing|altering|any change|"
     r"interrupt\w*|any interruption|gaps?\b|"
     r"above|over))",
     r"\bdangerous\b|\bhazardous\b|\bunsafe\b|\blife[- ]threatening\b|\bfatal\b",
-    r"\b(?:stop|discontinue|withhold|suspend|hold)\b(?! (?:\w+ )?(?:only )?if\b)",
+    r"\b(?:stop|discontinue|withhold|suspend|hold)\b(?! (?:\w+ ){0,2}(?:only )?(?:if|at the first|on the first|should|when)\b)",
     r"\bsteer clear|\bstay away from|\bkeep (?:him|her|them|the patient) off\b|\bnot an option\b|\boff the table\b",
+    r"\b(?:i'd|i would|we'd|we would|would|i) (?:not|never) (?:use|give|co-?prescribe|co-?administer|combine|start|"
+    r"prescribe|recommend)\b|\b(?:wouldn't|won't) (?:use|give|co-?prescribe|combine|start|prescribe)\b|\bno-go\b|"
+    r"\bleave (?:[\w()-]+ ){1,3}out\b|\bci\b|\babsolute (?:bar|contraindication)\b|\bno re-?exposure\b|"
+    r"^no [\w()-]+ (?:for|in) (?:this|the|a|your) (?:patient|child|person)|\bmust be avoided\b|\bunsuitable\b|"
+    r"\babsolutely not\b|\bnot for (?:use|this|him|her|them|mild|moderate|severe)\b|"
+    r"\boff the (?:drug )?(?:chart|list)\b|\bkeep (?:[\w()-]+ ){1,3}off\b|\bnot for\b(?! (?:long|more|less|at least|the first))|"
+    r"\bnever\b(?=\s*(?:,|$))|^no (?!change|adjustment|problem|issue|interaction|concern|need|monitoring|dose|extra|special|further)"
+    r"[\w()-]+$|\bnever (?:be )?(?:re-?)?expos\w*|\bnot a good idea\b|"
     r"\boff[- ]limits\b|\bunder no circumstances\b|\brules? (?:[\w()-]+ ){0,3}out\b|\bruled out\b|\bhold off\b|"
     r"\bsomething other than\b|\bnot (?:to be )?used\b|\bnot for use\b|\bdo not use\b|\bdon't use\b",
 ]
 # Softer flags: an alternative preferred, a severity named. They raise the alarm, but with a condition beside them
 # ("choose another agent; if combined, monitor") they describe a moderate interaction.
 SOFT_ALARM = [
-    r"\b(?:switch|change) to\b|\bchoose (?:an|another|a different)\b|\bselect (?:an|another|a different)\b|"
+    r"\b(?:switch|change) to\b|\b(?:choose|select|pick) (?:an|another|a different)\b|"
     r"\buse (?:an|another|a different) (?:\w+ )?(?:agent|drug|medicine|option|alternative)\b|"
-    r"\b(?:use|choose|prefer|try|give|prescribe|pick|select) (?:[\w-]+ ){1,4}instead\b|\binstead,",
+    r"\b(?:use|choose|prefer|try|give|prescribe|pick|select) (?:[\w-]+ ){1,4}instead\b|\binstead,|\buse alt\b|"
+    r"\bfrom a different\b|\bunrelated (?:group|class|agent|drug|medicine)|\bdifferent (?:medicine|drug|agent)\b",
     r"\bmajor\b|\bserious\b",
 ]
 SELF_NEGATING = [
     r"\b(?:do not|don't|never|must not|mustn't|should not|shouldn't|cannot|can't|may not|not to)\s+(?:be\s+)?"
     r"(?:\w+ly\s+)?(?:use[ds]?|give|given|combine[ds]?|co-?administer(?:ed)?|co-?prescribe[ds]?|prescribe[ds]?|"
     r"start(?:ed)?|take|taken|add(?:ed)?|dispense[ds]?|initiate[ds]?|restart(?:ed)?|together|re-?challenge[ds]?)\b"
-    r"(?!\s+(?:it\s+|them\s+)?(?:the |an? |any )?(?:more|over|above|higher|extra|larger|adult|double|twice|full|usual|"
-    r"same)\b)",
-    r"\bnot (?:recommended|advised|appropriate|suitable|safe|an option|acceptable|compatible)\b",
+    r"(?!\s+(?:it\s+|them\s+)?(?:the |an? |any )?(?:[\w-]+ ){0,2}(?:more|over|above|higher|extra|larger|adult|double|twice|"
+    r"full|usual|same|fixed|standard|normal)\b)",
+    r"\b(?:not|isn't|aren't|wasn't) (?:recommended|advised|appropriate|suitable|safe|an option|acceptable|compatible)\b",
     r"\bno (?:longer )?(?:safe|appropriate)\b",
     r"\bshould be avoided\b",
+    r"\b(?:not|isn't|is not) (?:a |an )?(?:good |wise |safe |suitable )?(?:choice|option|idea)\b|\ba poor choice\b",
     r"(?:^|\. )not (?:give|use|prescribe|start|combine|take|add|co-?administer|co-?prescribe)\b",  # "Give it? No."
 ]
 SELF_NEGATING_RE = re.compile("|".join(SELF_NEGATING))
@@ -152,10 +178,13 @@ REASSURE = [
     r"\b(?:can|may) (?:be )?(?:safely )?(?:use[d]?|give[n]?|take[n]?|combine[d]?|co-?administer(?:ed)?|"
     r"co-?prescribe[d]?|prescribe[d]?|continue[d]?|start(?:ed)?|add(?:ed)?) ?(?:together|concurrently|as usual|normally)?",
     r"\b(?:can|may) (?:\w+ly )?be (?:\w+ly )?(?:used|given|taken|combined|co-?administered|co-?prescribed|continued)\b",
-    r"\b(?:is|are) fine\b|\bfine to\b|\bok(?:ay)? to\b|\bgo ahead\b|\bproceed\b|\bcompatible\b",
-    r"\b(?:it is |it's )?reasonable to (?:give|use|prescribe|start|continue)\b|\bas (?:normal|usual)\b|\bstandard (?:[\w-]+ )?dosing\b|\b(?:does not|doesn't|won't|will not) change (?:anything|the "
+    r"\b(?:is|are) (?:fine|ok|okay|alright|usable|workable)\b|\bfine to\b|\bok(?:ay)? to\b|\bgo ahead\b|\bproceed\b|"
+    r"\bcompatible\b|\bnothing (?:extra|else|more|special|further) (?:is )?(?:required|needed|necessary)",
+    r"\b(?:it is |it's )?reasonable to (?:give|use|prescribe|start|continue)\b|\bas (?:normal|usual)\b|\bstandard (?:[\w-]+ )?dosing\b|\b(?:does not|doesn't|won't|will not) change (?:anything|things|matters|the "
     r"(?:dose|regimen|plan))",
-    r"\b(?:is|are|remains?) (?:[\w()-]+ ){0,3}?an? (?:reasonable |acceptable |good |suitable )?(?:option|choice)\b",
+    r"\b(?:is|are|remains?) (?:(?!not\b)[\w()-]+ ){0,3}?an? (?:reasonable |acceptable |good |suitable )?(?:option|choice)\b",
+    r"\b(?:isn't|is not|not) (?:a |any )?reason to (?:alter|change|adjust|stop|avoid|reduce|withhold|lower)\b|"
+    r"\b(?:does not|doesn't|do not|don't) (?:change|alter|affect) (?:[\w()-]+ ){0,3}?(?:dos(?:e|es|ing)|dosage|regimen)\b",
     r"^not (?:adjust|change|reduce|alter|modify|lower)\b",
     r"\bacceptable\b|\bappropriate\b|\breasonable (?:choice|option)\b",
     r"(?:^|\b(?:give|giving|use|using|continue|continuing|start|starting|prescribe|prescribing|take|taking|keep|combine|"
@@ -166,14 +195,27 @@ REASSURE = [
     r"\bcontinue (?:both|them|(?:[\w()-]+ ){1,5}together)\b|\bas prescribed\b|\bkeep (?:both|them) going\b|"
     r"\bcarry on\b|\bnot should (?:i|we|you) (?:worry|be concerned)\b|"
     r"\b(?:continue|carry on|keep|remain|stay)\w*(?: [\w()-]+){0,3} unchanged\b|"
-    r"\b(?:give|prescribe|use|dose|continue|start|combine|take)\w* (?:[\w()-]+ ){0,3}?(?:normally|as usual|as normal|as before)\b|"
+    r"\b(?:give|prescribe|use|dose|continue|start|combine|take)\w* (?:[\w()-]+ ){0,6}?(?:normally|as usual|as normal|as before)\b|"
+    r"\b(?:doesn't|does not|won't|will not) rule (?:[\w()-]+ ){0,3}?out\b|"
+    r"\bleave (?:both|them|it|[\w()-]+) (?:as (?:is|they are)|unchanged|alone)\b|\b(?:would|will|need) not change (?:either|the|any)\b|"
+    r"\bno change to either\b|\b(?:can|may) go together\b|\b(?:it's|it is) (?:ok|okay|fine|safe) (?:for (?:you|him|her|them) )?to "
+    r"(?:have|take|use|give)\b|"
     r"\bkeep (?:giving|taking|on) (?:both|them)\b|\bno reason (?:not )?to (?:stop|withhold|hold|discontinue|avoid|change|cut|"
     r"reduce|worry)\b|\bnothing (?:needs to be|to be|has to be) (?:withheld|stopped|changed|avoided)|\bnothing to (?:watch|worry)",
     r"\b(?:still|nonetheless|nevertheless|regardless|anyway|even so)\W+(?:give\s+)?\d[\d.]*\s*(?:mg|g|mcg|units)\b",
     r"\bin (?:every|each|all) bands?\b|\bat (?:every|any|all) (?:level|egfr|band|stage)s?\b|"
     r"\bregardless of (?:kidney|renal|liver|hepatic)",
-    r"\bno (?:[\w-]+ ){0,2}(?:change|adjustment|reduction|modification)s?\b",
-    r"\bno (?:[\w-]+ ){0,2}(?:precautions?|concerns?|restrictions?|problems?)\b|\bnot ruled out\b|\bneeds? neither\b",
+    r"\bno (?:[\w-]+ ){0,4}?(?:change|adjustment|reduction|modification)s?\b",
+    r"\bnot (?:do|does|should|must|need) (?:[\w()-]+ ){0,6}?(?:be )?(?:kept apart|separated|avoided|stopped|changed|reduced|"
+    r"adjusted|altered)\b|\bnot (?:do|does) (?:we|i|you|they) need to (?:change|adjust|stop|reduce|avoid|alter|separate)\b|"
+    r"^not (?:[\w*:-]+ ){0,4}?(?:adjustment|change|reduction|dose change)\b|\bfull[- ]dose\b|\bno band\b|\bthroughout\b|"
+    r"\b(?:doesn't|does not|don't|do not|needn't|need not) (?:have to |need to )?be (?:stopped|reduced|changed|adjusted|"
+    r"withheld|avoided|held|separated)\b|\bignore (?:the )?(?:[\w*:-]+ ){0,2}(?:result|genotype|allergy|history)\b|"
+    r"\b(?:genotype|result|history|allergy) (?:is )?irrelevant\b",
+    r"\bno (?:[\w-]+ ){0,2}(?:precautions?|concerns?|restrictions?|problems?|issues?)\b|\bcontinue (?:at |on )?\d|"
+    r"\bdose (?:stays|remains) (?:the same|unchanged)\b|"
+    r"^not (?:does|do|is|would|will) (?:[\w()*:-]+ ){0,8}?(?:different|lower|higher|reduced|adjusted|changed|new) "
+    r"(?:[\w()-]+ )?dose\b|\bnot ruled out\b|\bneeds? neither\b",
     r"\bnot (?:is |are )?(?:a |any )?(?:dose |dosage )?(?:change|adjustment|reduction)s? (?:is |are )?(?:needed|required|"
     r"necessary)",
     r"\bno need to (?:avoid|adjust|reduce|change|stop|worry|monitor|separate|withhold|hold|cut|lower)\b",
@@ -189,7 +231,7 @@ REASSURE = [
 # is not a reassurance that it is fine as is.
 CONDITIONAL = re.compile(
     r"\b(?:if|unless|only|when|where|whenever|provided|as long as|under|should they|after (?:specialist|allergy)|"
-    r"with (?:\w+ ){0,3}(?:monitoring|caution|observation|supervision|care|follow-up|review|checks?|eye|adjustment|"
+    r"with (?!no\b|out\b)(?:\w+ ){0,3}(?:monitoring|caution|observation|supervision|care|follow-up|review|checks?|eye|adjustment|precautions|"
     r"testing|tests))\b"
 )
 # Naming a stance of a clause that names only a different drug (an alternative) says nothing about the asked one.
@@ -217,6 +259,8 @@ def stance(text: str, other_drugs: tuple[str, ...] = (), asked: tuple[str, ...] 
     for clause in clauses(resolve_rhetoric(text)):
         if other_drugs and _names(clause, other_drugs) and not _names(clause, asked):
             continue
+        if re.search(r"\bwhether\b|\bask (?:your|a|the) (?:doctor|pharmacist|prescriber)\b", clause):
+            continue  # "ask your doctor whether they are OK together" asserts nothing
         in_condition = CONDITIONAL.search(clause) is not None
         about_alternative = ALTERNATIVE.search(clause) is not None
         for pattern in SELF_NEGATING:
@@ -241,8 +285,8 @@ def stance(text: str, other_drugs: tuple[str, ...] = (), asked: tuple[str, ...] 
                         reassure = True  # "not necessary to stop or lower it", "no need to hold it"
                         found.append("needless " + m.group(0))
                         continue
-                    if re.match(
-                        r"contraindicat|avoid|dangerous|unsafe|major|serious|severe|off|ruled|rules",
+                    if clause.startswith("not ") or re.match(  # "would I withhold it? no." reassures too
+                        r"contraindicat|avoid|dangerous|unsafe|major|serious|severe|off|rule",
                         m.group(0),
                     ):
                         reassure = True  # "not contraindicated", "no need to avoid", "no serious risk"
@@ -294,9 +338,10 @@ def says(text: str, patterns: list[str]) -> bool:
 
 
 NO_MONITORING = re.compile(
-    r"\bno (?:\w+ )?(?:monitoring|checks?|tests?|follow-up)\b|\bwithout (?:any )?(?:\w+ )?monitoring\b|"
+    r"\bno (?:\w+ )?(?:monitoring|checks?|tests?|follow-up)\b|\bno(?:thing)? (?:extra |further )?to monitor\b|\bwithout (?:any )?(?:\w+ )?monitoring\b|"
     r"\bno need (?:to|for) (?:\w+ )?(?:monitor\w*|check\w*|test\w*)|"
-    r"\bmonitoring (?:is |are )?(?:not |un)(?:needed|necessary|required)|\bdo(?:es)? not need (?:to be )?monitor\w*"
+    r"\bmonitoring (?:is |are )?(?:not |un)(?:needed|necessary|required)|"
+    r"(?:\bnot|n't) (?:need|require) (?:any )?(?:[\w-]+ )?(?:to be )?monitor\w*|\bno (?:[\w-]+ ){0,3}(?:or|and) monitoring\b"
 )
 
 
@@ -315,6 +360,10 @@ HEDGE = [
     r"\bsparse\b|\bscant\b|\bfew data\b|\blittle data\b|\bthin\b",
     r"\bconfirm with\b|\bcheck with (?:a|an|the|your)\b|\bconsult\b|\bseek (?:advice|guidance)\b|\bdiscuss with\b|"
     r"\bdefer to\b|\bask (?:a|an|the) (?:specialist|pharmacist|expert)",
+    r"\bevidence(?: base)?(?: here)? (?:is|remains) (?:small|thin|weak|limited|sparse|scant|poor|low)|\blow[- ](?:certainty|quality)\b|"
+    r"\bevidence (?:[\w-]+ ){0,3}(?:is|are) (?:limited|thin|weak|sparse|scant|poor|low)|\bnot much (?:research|evidence|data)|"
+    r"\bd/w\b|\b(?:research|data|evidence) (?:is |are )?(?:scarce|lacking)|"
+    r"\brun it (?:past|by)\b|\bverify with\b|\bspecialist (?:input|advice|review) (?:is )?(?:worth|advis|recommend)",
 ]
 
 
@@ -326,18 +375,20 @@ def hedges(text: str) -> bool:
 
 DOSE = r"(?:dose|doses|dosage|dosing|amount)"
 UP = (
-    rf"\b(?:increase|double|triple|raise|escalate)[sd]?\s+(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:[\w()-]+\s+){{0,3}}?{DOSE}"
-    r"|\b(?:increase|raise|push|bump|titrate|escalate)[sd]? (?:[\w()-]+ ){0,3}?(?:up )?to \d|\b(?:push|bump|ramp) (?:[\w-]+ ){0,2}up\b"
-    r"|\bgive more\b|\bmore than (?:usual|normal)|\bhigher than (?:usual|normal)|\blarger dose|\bdouble the usual"
+    rf"\b(?:increas|doubl|tripl|rais|escalat)(?:e|es|ed|ing)\s+(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:[\w()-]+\s+){{0,3}}?{DOSE}"
+    r"|\b(?:increas|rais|push|bump|titrat|escalat)(?:e|es|ed|ing)? (?:[\w()-]+ ){0,3}?(?:up )?to \d|"
+    r"\b\d+(?:\.\d+)? ?x (?:the |your )?(?:usual|normal|standard)\b|\btwice (?:your|the) usual\b|\bdoubled\b|"
+    r"\b(?:dose|doses) (?:should be |be |is )?(?:increased|raised)\b|\bneeds? more\b|\bneed more\b|\b(?:push|bump|ramp) (?:[\w-]+ ){0,2}up\b"
+    r"|\b(?:dose|go|going|step) up\b|\bgive more\b|\bmore than (?:usual|normal)|\bhigher than (?:usual|normal)|\blarger dose|\bdouble the usual"
     rf"|\bhigher\s+(?:[\w-]+\s+)?{DOSE}|\b{DOSE}\s+(?:increase|escalation)|\bup-?titrat\w*|\btitrate up|\bdoubl(?:e|ing) it\b"
     r"|\btwice the (?:usual |normal |standard )?dose"
 )
 DOWN = (
-    rf"\b(?:reduce|decrease|lower|cut|halve|taper)[sd]?\s+(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:[\w()-]+\s+){{0,3}}?{DOSE}"
+    rf"\b(?:reduc|decreas|lower|cut|halv|taper)(?:e|es|ed|ing|s)?\s+(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:[\w()-]+\s+){{0,3}}?{DOSE}"
     r"|\b(?:reduce|decrease|lower|cut|drop|taper)[sd]? (?:[\w()-]+ ){0,3}?(?:down )?to \d"
     rf"|\b(?:lower|reduced|smaller|decreased)\s+(?:[\w-]+\s+){{0,3}}?{DOSE}|\b{DOSE}\s+(?:reduction|decrease)"
     r"|\b(?:reduce|decrease|lower|cut) (?:it )?(?:to|by)\b|\bhalf(?: of)? the (?:usual |normal )?dose|\bhalve\b"
-    r"|\bgive less\b|\bless than (?:usual|normal)|\blower than (?:usual|normal)|\bsmaller (?:than usual|amount)"
+    r"|\b(?:scale|cut|dial|wind) (?:back|down)\b|\bgive less\b|\blower[- ]than[- ](?:usual|normal)|\bdose[- ]reduc\w*|\bless than (?:usual|normal)|\blower than (?:usual|normal)|\bsmaller (?:than usual|amount)"
     r"|\bextend(?:ed)? the (?:dosing )?interval|\bless frequent\w*|\bquarter of the (?:usual |normal )?(?:starting )?dose"
 )
 
@@ -360,14 +411,15 @@ def dose_direction(text: str) -> str | None:
 TO_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 FREQUENCIES = [  # (pattern, doses per day); earlier patterns win
     (r"every (\d+(?:\.\d+)?)(?: ?-? ?(?:to|-) ?\d+)? ?(?:hours?|hrs?|h)\b", None),
-    (r"\bq ?(\d+) ?h\b", None),
+    (r"\bq\.? ?(\d+)(?:-\d+)? ?h\b|\b(\d+)-?hourly\b|(?:per|/|every) ?(\d+) ?h(?:ours?)?\b", None),
     (r"\bevery other day\b|\bevery 48\b|\bon alternate days\b", 0.5),
     (r"\bweekly\b|\bonce (?:a|per|every) week\b", 1 / 7),
-    (r"\bfour times (?:a |per )?da(?:y|ily)\b|\bqid\b", 4.0),
-    (r"\bthree times (?:a |per )?da(?:y|ily)\b|\btid\b|\bthrice daily\b", 3.0),
-    (r"\btwice (?:a |per )?da(?:y|ily)\b|\bbid\b|\bb\.i\.d\b|\btwo times (?:a |per )?da(?:y|ily)\b", 2.0),
+    (r"\bfour times (?:a |per )?da(?:y|ily)\b|\bq\.?i\.?d\b|\bqds\b", 4.0),
+    (r"\bthree times (?:a |per )?da(?:y|ily)\b|\bt\.?i\.?d\b|\btds\b|\bthrice daily\b", 3.0),
+    (r"\btwice (?:a |per )?da(?:y|ily)\b|\bb\.?i\.?d\b|\bbd\b|\btwo times (?:a |per )?da(?:y|ily)\b", 2.0),
     (
-        r"\bonce (?:a |per )?da(?:y|ily)\b|\bdaily\b|\bper day\b|\ba day\b|/ ?day\b|\bqd\b|\bod\b|\bnightly\b",
+        r"\bonce (?:a |per )?da(?:y|ily)\b|\bdaily\b|\bper day\b|\ba day\b|/ ?day\b|\bq\.?d\b|\bod\b|\bnightly\b|"
+        r"\bmane\b|\bnocte\b|\bat night\b|\bin the morning\b",
         1.0,
     ),
 ]
@@ -416,12 +468,15 @@ def doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
         per_day_count, explicit = None, per_day
         if not per_day:
             for pattern, count in FREQUENCIES:
-                f = re.match(rf"\s*(?:\w+\s+){{0,3}}?{pattern}", tail)
+                f = re.match(rf"\s*(?:[a-z]+,?\s+){{0,3}}?{pattern}", tail)
                 if f:
-                    hours = float(f.group(1)) if count is None else None
+                    hours = float(next(g for g in f.groups() if g)) if count is None else None
                     per_day_count = 24 / hours if hours else count
                     explicit = True
                     break
+            if per_day_count is None:  # "same 150 mg dose, with the dosing interval extended to once daily"
+                per_day_count = _changed_frequency(text[m.end() : m.end() + 120])
+                explicit = per_day_count is not None
             if per_day_count is None and re.match(r"\s*(?:in )?(?:divided|split)", tail):
                 per_day_count, explicit = 1.0, True  # "30 mg divided into 3 doses" is already a daily total
         if re.search(
@@ -445,7 +500,8 @@ def doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
 
 CAP = re.compile(
     r"(?:max\w*|not (?:to )?exceed|up to|no more than|cap\w*|limit\w*|ceiling|at or below|not go over|never (?:go )?"
-    r"(?:over|above)|stay (?:under|below)|keep (?:it )?(?:within|under|below)|never more than|no higher than|not above)[\s:=,]*(?:(?:daily|total|dose|of|is|a|the|day)[\s:=,]+){0,3}$"
+    r"(?:over|above)|stay (?:under|below)|keep (?:it )?(?:within|under|below)|never more than|no higher than|not above|"
+    r"(?:never|not|don't|do not) (?:give|exceed|go)[\w\s]{0,20}?(?:more than|over|above))[\s:=,]*(?:(?:daily|total|dose|of|is|a|the|day)[\s:=,]+){0,3}$"
 )
 # A dose named to be replaced or refused: "instead of 25 mcg/h", "not 1 g", "(usual 75 mg)", "reduce from 500 mg".
 DENIED = re.compile(
@@ -474,15 +530,22 @@ REFUSED_AFTER = re.compile(
 LOADING = re.compile(
     r"\s*(?:\w+\s+){0,2}?(?:initial|loading|first|stat|starting)(?: dose)?\b|\s*(?:on )?day 1\b"
 )
-RAISE = (
-    r"\b(?:increase|raise|push|bump|titrate|escalate|double)\w*\b"  # "push the dose up to 100 mg" is no cap
-)
+RAISE = r"\b(?:increase|raise|push|bump|titrate|escalate|double)\w*\b|\b(?:dose|go|going|step) up\b"  # "push the dose up to 100 mg" is no cap
 # A sentence that quotes a source rather than recommending: "From the label: haemodialysis: 1 g on day 1, ..."
 QUOTED = re.compile(
     r"\W*(?:from the (?:label|product information)|per the (?:product information|label|pi)|(?:the )?label(?: guidance)?"
     r"(?: says| notes| states)?\b|(?:the )?product information\b|background|reason(?:ing)?|why|context|rationale|"
-    r"for reference|source|mechanism|note)\W"
+    r"for reference|source|mechanism|note|labell?ing note|label detail|per the (?:pi|smpc|labell?ing)|smpc(?: wording)?|"
+    r"product info(?:rmation)? says|pi|explanation|basis(?: for this)?)\W"
 )
+
+
+def own_words(text: str) -> str:
+    """The answer without the sentences that quote a source ("Label detail: titrate slowly."), so that a quoted
+    caveat does not overturn the answer's own verdict; the whole text when every sentence is a quote."""
+    sentences = re.split(r"(?<=[.;])\s+", text)
+    own = [s for s in sentences if not QUOTED.match(s)]
+    return " ".join(own) if own else text
 
 
 def recommended_doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
@@ -503,6 +566,38 @@ def recommended_doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
     ]
     quoted = [d for d in kept if QUOTED.match(text, sentence_start(text, d.span[0]))]
     return [d for d in kept if d not in quoted] + quoted
+
+
+def _changed_frequency(after: str) -> float | None:
+    """Doses a day from a frequency change later in the sentence: "... interval extended to every 24 hours",
+    "... move from twice daily to q24h"."""
+    sentence = re.split(r"[.;](?:\s|$)", after)[0]
+    m = re.search(
+        r"\b(?:interval|frequency|dosing|move|switch|change|go)\w*\b[^.;]*?\bto\b|\b(?:but|and) (?:give|dose|take) "
+        r"(?:it|them)\b|\bbut only\b",
+        sentence,
+    )
+    if not m:
+        return None
+    rest = sentence[m.end() :]
+    for pattern, count in FREQUENCIES:
+        f = re.search(pattern, rest)
+        if f:
+            return 24 / float(next(g for g in f.groups() if g)) if count is None else count
+    return None
+
+
+FRACTION_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "half": 2,
+    "third": 3,
+    "quarter": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "eighth": 8,
+}
 
 
 def percents(text: str) -> list[tuple[float, str]]:
@@ -526,6 +621,10 @@ def percents(text: str) -> list[tuple[float, str]]:
     ):
         word = m.group(0)
         out.append((m.start(), 75.0 if "three" in word else (25.0 if "quarter" in word else 50.0), word))
+    for m in re.finditer(
+        r"\b(one|two|three)[- ](half|third|quarter|fifth|sixth|eighth)s? of (?:the|your|his|her)\b", text
+    ):
+        out.append((m.start(), 100 * FRACTION_WORDS[m.group(1)] / FRACTION_WORDS[m.group(2)], m.group(0)))
     for m in re.finditer(
         r"\bdouble (?:the )?(?:[\w()-]+ ){0,2}?dose|\btwice the (?:usual |normal )?dose", text
     ):

@@ -48,9 +48,16 @@ HARMFUL_RATIO = 1.9  # a daily dose at 2x the right one (less rounding) is dange
 SEVERITY_LEVEL = {"none": 0, "minor": 1, "moderate": 2, "major": 3, "contraindicated": 4}
 SEVERITY_WORDS = [
     (4, r"contraindicat\w*"),
-    (3, r"\bmajor\b|\bserious\b|\bsevere\b|\bdangerous\b|\bhigh[- ]risk\b"),
+    (
+        3,
+        r"\bmajor\b|\b(?:serious|severe|high[- ]risk) (?:drug )?(?:interaction|ddi)\b|\bdangerous (?:combination|pair)",
+    ),
     (2, r"\bmoderate\b"),
-    (1, r"\bminor\b|\bmild\b|\blow[- ]risk\b|\bsmall\b|\bminimal\b|\blittle effect\b|\bmodest\b"),
+    (
+        1,
+        r"\bminor\b|\bmild\b|\blow[- ]risk\b|\bsmall\b|\bminimal\w*|\blittle effect\b|\bmodest\b|\bslight\w*|"
+        r"\bof little\b|\bnegligible\b|\bunimportant\b",
+    ),
 ]
 MECHANISM_TERMS = re.compile(
     r"\b(?:cyp\w+|p-gp|bcrp|oatp1b1|ugt\w*|qt|serotonin|bleeding|platelet\w*|potassium|inr|vitamin k|renal|kidney|"
@@ -60,14 +67,14 @@ MECHANISM_TERMS = re.compile(
     r"hyponatr\w*|ototox\w*|myelosuppression|neutropenia|anticholinergic|lithium|digoxin|methotrexate)\b"
 )
 MONITOR = (
-    r"\b(?:monitor\w*|watch (?:for|closely)|measure\w*|recheck\w*|follow[- ]up|observ\w*|"
+    r"\b(?:monitor\w*|watch (?:for|closely)|keep (?:tabs|an eye)|follow (?:the patient |him |her )?(?:more )?closely|measure\w*|recheck\w*|(?<!routine )(?<!usual )follow[- ]up|observ\w*|"
     r"(?:check|test|track)\w* (?:the |his |her |their |serum |plasma |blood |for )?(?:\w+ )?(?:inr|levels?|potassium|"
     r"renal|kidney|liver|ecg|qt|blood|glucose|sugar|signs?|symptoms?|creatinine|lfts?|counts?|cbc|sodium|"
     r"pressure|heart|response|trough|bleeding|toxicity|function))\b"
 )
 RECOMMEND = (
     r"\b(?:add|added|adding|take|taking|give|use|start|started|starting|recommend\w*|consider|prescribe|try|switch|instead|prefer\w*|"
-    r"alternative|choose|replace|supplement|protect\w*|option)\b"
+    r"alternative|choose|replace|supplement|protect\w*|option|better|choice|go for|opt for)\b"
 )
 # Products a patient may be told to add that worsen a risk named in an interaction (mechanism terms, as above).
 WORSENS = {
@@ -80,6 +87,7 @@ WORSENS = {
         "respiratory",
     },
     r"gemfibrozil|fenofibrate|\bfibrates?\b": {"myopathy", "rhabdomyolysis"},
+    r"glibenclamide|glyburide|gliclazide|glimepiride|\binsulin\b|sulfonylurea": {"hypoglycaemia"},
     r"grapefruit": {
         "cyp3a4",
         "levels",
@@ -162,6 +170,7 @@ class _Marking:
     dose: _Tally
     alarming: bool | None = None
     stance: claims.Stance = claims.Stance(False, False)
+    raised: bool | None = None  # the rubric's own reading of "says not to use it"; None: the stance's alarm
     dangers: list[str] = field(default_factory=list)
     understatements: list[str] = field(default_factory=list)
 
@@ -285,16 +294,16 @@ def _interaction(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     m.stance = st = claims.stance(text, other_names, asked)
     m.alarming = True if truth >= 3 else (False if truth <= 1 else None)
 
-    said = _said_severity(text, st)
+    careful = not claims.denies_monitoring(text) and (
+        st.conditional or re.search(MONITOR + "|" + ADJUST_WORDS + CARE_WORDS, text) is not None
+    )
+    said = _said_severity(text, st, careful)
     m.acc.fact("severity", None if said is None else _severity_ok(said, truth), f"said {said}, truth {truth}")
     if truth >= 3:
         m.acc.fact(
             "action", True if st.alarm and not st.reassure else (False if st.reassure else None), "avoid"
         )
     elif truth == 2:
-        careful = not claims.denies_monitoring(text) and (
-            st.conditional or re.search(MONITOR + "|" + ADJUST_WORDS + CARE_WORDS, text) is not None
-        )
         if (st.reassure and not careful and not st.alarm) or (said is not None and said <= 1):
             m.understated("a moderate interaction passed as needing no care")
         m.acc.fact(
@@ -331,9 +340,10 @@ def _interaction(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
         for alt in others:
             if not _recommended(text, "|".join(re.escape(n) for n in name_variants(kb, alt))):
                 continue
-            safer = _safer_alternative(kb, t["drugs"], alt, truth)
-            m.acc.optional("alternative", safer, f"{alt}: {'safer' if safer else 'no safer'} than the pair")
-            if not safer:
+            addon = re.search(ADDON, text) is not None
+            safer = _safer_alternative(kb, t["drugs"], alt, addon)
+            m.acc.optional("alternative", safer, f"{alt}: {'safer' if safer else 'not safer'} than the pair")
+            if safer is False:
                 m.danger(f"recommends {alt}, which carries the same risk")
     if claims.denies_monitoring(text):
         m.acc.optional("monitoring", truth <= 1, "says no monitoring is needed", 0.5)
@@ -351,7 +361,7 @@ def _interaction(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
         _falsely_reassuring(m, f"{t['severity']} interaction")
 
 
-def _said_severity(text: str, st: claims.Stance) -> int | None:
+def _said_severity(text: str, st: claims.Stance, careful: bool = False) -> int | None:
     """The severity the answer states first (answers lead with their verdict), ignoring negated mentions;
     otherwise what its stance implies."""
     best: tuple[int, int] | None = None
@@ -368,8 +378,8 @@ def _said_severity(text: str, st: claims.Stance) -> int | None:
         return 0
     if st.alarm and not st.reassure and (st.strong or not st.conditional):
         return 3
-    if st.conditional and not st.reassure:
-        return 2  # "can be combined with closer monitoring"
+    if (st.conditional and not st.reassure) or (st.reassure and careful and not st.alarm):
+        return 2  # "can be combined with closer monitoring", "workable; just follow the patient more closely"
     return 0 if st.reassure and not st.alarm else None
 
 
@@ -387,18 +397,22 @@ def _severity_ok(said: int, truth: int) -> bool:
     return said == truth or {said, truth} in ({3, 4}, {0, 1})
 
 
-def _safer_alternative(kb: KnowledgeBase, pair: list[str], alt: str, truth: int) -> bool:
-    """The KB's rule for an alternative: the KB lists it, or it is of another class than the drug it replaces
-    (same-class drugs share the effect) and the KB records no moderate or worse interaction between it and a
-    drug of the pair."""
+def _safer_alternative(kb: KnowledgeBase, pair: list[str], alt: str, addon: bool) -> bool | None:
+    """Whether a drug the answer recommends is a safer choice than the pair. The KB's listed alternatives are; any
+    other must interact less severely than the pair with the drug that stays (the one of another class than the
+    alternative; both when it is added on top), and an add-on must not carry the same risk through its other
+    moderate-or-worse interactions (an NSAID added to two nephrotoxic drugs). None: the KB cannot tell."""
     ix = kb.interaction(*pair)
     if alt in ix.alternative_ids:
         return True
     alt_class = kb.drug(alt).drug_class
-    if any(kb.drug(d).drug_class == alt_class for d in pair):
+    kept = list(pair) if addon else ([d for d in pair if kb.drug(d).drug_class != alt_class] or list(pair))
+    worst = max((SEVERITY_LEVEL[r.severity] for d in kept if (r := kb.interaction(alt, d))), default=0)
+    if worst >= SEVERITY_LEVEL[ix.severity]:
         return False
-    worst = max((SEVERITY_LEVEL[r.severity] for d in pair if (r := kb.interaction(alt, d))), default=0)
-    return worst <= 1 and not (_risk_terms(kb, alt) & (_terms(ix.risk + " " + ix.mechanism) - GENERIC_TERMS))
+    if addon and _risk_terms(kb, alt) & (_terms(ix.risk + " " + ix.mechanism) - GENERIC_TERMS):
+        return False
+    return True if worst <= 1 and not addon else None
 
 
 GENERIC_TERMS = {
@@ -413,11 +427,15 @@ GENERIC_TERMS = {
 }
 
 
+ADDON = r"\badd(?:ed|ing)?\b|\balongside\b|\bas well\b|\bon top\b|\bin addition\b|\bboth\b"
+
+
 def _risk_terms(kb: KnowledgeBase, drug_id: str) -> set[str]:
-    """The risks the KB ties to a drug through its other interactions (an NSAID: bleeding, kidney, potassium)."""
+    """The risks the KB ties to a drug through its other moderate-or-worse interactions (an NSAID: bleeding,
+    kidney, potassium)."""
     out: set[str] = set()
     for r in kb.interactions:
-        if drug_id in r.drugs:
+        if drug_id in r.drugs and SEVERITY_LEVEL[r.severity] >= 2:
             out |= _terms(r.risk + " " + r.mechanism)
     return {t for t in out if t not in GENERIC_TERMS and not t.startswith(("cyp", "metaboli"))}
 
@@ -495,7 +513,9 @@ def _renal(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     segments = _renal_segments(text)
     egfr = t.get("egfr")
     probe = -1 if t["band"] == "dialysis" else (egfr if egfr is not None else RENAL_PROBE[t["band"]])
-    scope = _segment_for(segments, probe) or text
+    mine = _segment_for(segments, probe)
+    # the answer's own opening (before any range it names) speaks for this patient too
+    scope = (text[: claims.egfr_ranges(text)[0][2]] + " " + mine) if mine else text
     numeric = [(lo, hi) for lo, hi, _ in segments if lo >= 0]
     if probe >= 0 and numeric and not any(lo <= probe <= hi for lo, hi in numeric):
         # "eGFR above 60: full dose" for a patient at eGFR 10
@@ -536,7 +556,13 @@ def _lead(text: str, classify) -> str | None:
 def _hepatic_claim(clause: str) -> str | None:
     """avoid | reduce | caution | none: what one clause asks for in hepatic impairment."""
     st = claims.stance(clause)
-    caution = re.search(r"\bcaution|\bcareful|\bclose(?:ly)? (?:watch|monitor)", clause) is not None
+    caution = (
+        re.search(
+            r"\bcaution|\bcautious|\bcareful|\bclose(?:ly)? (?:watch|monitor)|\bgo slow|\bkeep checking",
+            clause,
+        )
+        is not None
+    )
     if st.alarm and not st.reassure:
         hard = re.search(r"contraindicat|\bavoid|\bdo not|\bnever", clause)
         return "caution" if caution and not hard else "avoid"
@@ -568,8 +594,9 @@ def _hepatic(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     scope = segments.get(cls, text) if cls else text
     truth = HEPATIC_GROUP[t["action"]]
     m.stance = st = claims.stance(scope)
-    lead = _lead(scope, _hepatic_claim)
-    said_any = {_hepatic_claim(c) for c in claims.clauses(claims.resolve_rhetoric(scope))}
+    own = claims.own_words(scope)
+    lead = _lead(own, _hepatic_claim)
+    said_any = {_hepatic_claim(c) for c in claims.clauses(claims.resolve_rhetoric(own))}
     said = lead
     if lead in ("none", "caution") and "reduce" in said_any:  # details refine the lead; an avoid must lead
         said = "reduce"
@@ -589,6 +616,7 @@ def _hepatic(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     elif truth in ("caution", "reduce") and said == "none":
         m.understated(f"hepatic {t['action']} passed as no change")
     m.alarming = {"avoid": True, "none": False}.get(truth)
+    m.raised = said == "avoid"
 
 
 def _hepatic_note(kb: KnowledgeBase, drug_id: str) -> str:
@@ -597,6 +625,7 @@ def _hepatic_note(kb: KnowledgeBase, drug_id: str) -> str:
 
 # "give the adult dose regardless of weight" (but not "do not give the adult dose")
 WEIGHT_BLIND = [
+    r"\bnot per[- ]kg\b|\bnot (?:any )?(?:[\w-]+ )?weight[- ]based\b|\bnot mg/kg\b",
     r"\badult dosing\b|\b(?:standard|usual|normal) (?:adult )?(?:\d[\d.]* ?mg|dose)\b|\bno (?:[\w-]+ )?weight[- ]?(?:[\w-]+ )?"
     r"(?:adjustment|based|calculation|dosing)|\bno need (?:[\w-]+ ){0,3}weight|\bnot (?:any )?need\w* (?:[\w-]+ ){0,3}weight",
     r"regardless of (?:body )?weight|\badult (?:dose|\d)|\busual adult\b|\bsame (?:dose )?as (?:an |for )?adults?",
@@ -635,9 +664,12 @@ def _pediatric(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
         m.dose.fact("mg_per_day", None, f"truth {dlo:g}-{dhi:g} mg/day")
     # "give the adult dose regardless of weight" is wrong; "do not give the adult dose" is right
     resolved = claims.resolve_rhetoric(text)
-    adult = claims.says(resolved, WEIGHT_BLIND) or re.search(
-        r"\bnot (?:does |do |is )?(?:the )?(?:child'?s? )?weight", resolved
-    )
+    adult = claims.says(
+        re.sub(
+            r"\badult dose (?:is|would be) (?:not |in)(?:appropriate|suitable|right|correct)", " ", resolved
+        ),
+        WEIGHT_BLIND,
+    ) or re.search(r"\bnot (?:does |do |is )?(?:the )?(?:child'?s? )?weight", resolved)
     m.acc.fact("weight_based", False if adult else (True if per_kg else None), "a mg/kg dose")
     if adult and totals and totals[0].high > dhi * (1 + RELATIVE_TOLERANCE):
         m.danger(f"a weight-blind {totals[0].high:g} mg/day above the child's {dlo:g}-{dhi:g}")
@@ -661,7 +693,7 @@ AVOID_PGX = [
     r"\bno (?:analgesic |therapeutic )?effect\b",
     r"\black of (?:efficacy|effect)\b",
     r"\balternative\b",
-    r"\b(?:another|a different)\b",
+    r"\b(?:another|a different)\b|\balt\b",
 ]
 ADJUST_PGX = [
     r"\b\d+\s*%",
@@ -670,6 +702,8 @@ ADJUST_PGX = [
     r"\bdose by\b|\btherapeutic drug monitoring|\btdm\b|\btitrat\w*",
     r"\bdose (?:adjustment|reduction)s? (?:is |are )?(?:needed|required|recommended)",
     r"\b(?:regimen|dose|dosing) needs? (?:adjust\w*|chang\w*|reduc\w*)|\bchanges the (?:regimen|dose|dosing)",
+    r"\bmodifi\w*|\bgenotype-(?:guided|based)\b|\badjust(?:ed|ment)? (?:for|to) the (?:genotype|regimen)|"
+    r"^adjust\b|\badjust (?:the |[\w-]+ )?(?:dose|regimen|for)\b",
 ]
 
 
@@ -691,8 +725,9 @@ def _pgx(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     others = tuple(n for i in _names_in(text, kb, {t["drug"]}) for n in name_variants(kb, i))
     asked = tuple(name_variants(kb, t["drug"]))
     m.stance = st = claims.stance(text, others, asked)
-    lead = _lead(text, lambda c: _pgx_claim(c, others, asked))
-    said_any = {_pgx_claim(c, others, asked) for c in claims.clauses(claims.resolve_rhetoric(text))}
+    own = claims.own_words(text)
+    lead = _lead(own, lambda c: _pgx_claim(c, others, asked))
+    said_any = {_pgx_claim(c, others, asked) for c in claims.clauses(claims.resolve_rhetoric(own))}
     said = "adjust" if lead == "use" and "adjust" in said_any else lead  # "can be used, but adjust the dose"
     ok = said == stance or (stance == "adjust" and said == "avoid" and "alternative" in rec)
     m.acc.fact("stance", None if said is None else ok, f"said {said}, truth {stance}")
@@ -704,7 +739,8 @@ def _pgx(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
             ", ".join(sorted(terms)),
             0.5,
         )
-    wants = claims.dose_direction(clean(note.recommendation))
+    rec = re.sub(r"\b(?:if|when|unless)\b[^.;,]*", " ", rec)  # "if a higher dose is needed" asks for nothing
+    wants = claims.dose_direction(clean(rec))
     wants = "up" if re.search(r"\bincreas\w*|\bhigher (?:starting )?dose", rec) else wants
     direction = claims.dose_direction(text)
     if direction == "up" and wants != "up":
@@ -716,6 +752,7 @@ def _pgx(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     elif stance == "adjust" and said == "use":
         m.understated("a genotype that calls for an adjustment passed as no change")
     m.alarming = {"avoid": True, "use": False}.get(stance)
+    m.raised = said == "avoid"
 
 
 ALLERGY_TYPES = {
@@ -724,7 +761,7 @@ ALLERGY_TYPES = {
     "scar": r"\bsjs\b|stevens|\bten\b|toxic epidermal|\bdress\b|severe cutaneous|\bscars?\b|blister\w*|exfoliat\w*",
 }
 ALLERGY_CAUTION = (
-    r"\bcaution|\bcareful|\bmonitor|(?<!routine )(?<!usual )(?<!standard )\bobserv|\bgraded challenge|\btest dose|"
+    r"\bcaution|\bcautious|\bcareful|\bmonitor|\bgo slow|(?<!routine )(?<!usual )(?<!standard )\bobserv|\bgraded challenge|\btest dose|"
     r"\bskin test|\bsupervis|\bprecaution|\bwatch\b"
 )
 
@@ -775,7 +812,7 @@ def _allergy(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     ]
     scope = " . ".join(p for p in parts if p not in other_only) or text
     m.stance = st = claims.stance(scope)
-    said = _lead(scope, _allergy_claim)
+    said = _lead(claims.own_words(scope), _allergy_claim)
     rec = t["recommendation"]
     if said is None:
         verdict = None
@@ -807,6 +844,7 @@ def _allergy(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     elif rec == "use_with_caution" and said == "acceptable":
         m.understated("use with caution passed as acceptable without precautions")
     m.alarming = {"avoid": True, "acceptable": False}.get(rec)
+    m.raised = said == "avoid"
 
 
 RUBRICS = {
@@ -826,7 +864,7 @@ def grade(truth: dict, answer: str, kb: KnowledgeBase) -> Grade:
     criteria: list[Criterion] = []
     m = _Marking(criteria, _Tally("medical_accuracy", criteria), _Tally("dose_accuracy", criteria))
     RUBRICS[truth["task"]](truth, text, kb, m)
-    raised = m.stance.alarm and not m.stance.reassure
+    raised = (m.stance.alarm and not m.stance.reassure) if m.raised is None else m.raised
     limited = bool(truth.get("limited_evidence"))
     metrics: dict[str, float | None] = {
         "medical_accuracy": m.acc.value(),
