@@ -1,9 +1,10 @@
 """The gold grader on the red-team set (rxalign.data.redteam): does it keep a pharmacist's order of answers?
 
-For each split (dev and holdout: the tuning splits, tune on them; test: the reported split, never tuned on) a
-Markdown table per answer category (answers, mean score, and the share of that category's ordered comparisons the
-grader kept), the three headline rates against their targets, and, for dev and holdout only, the 20 worst order
-violations. The test split's answers and violations are never printed: report its headline rates, do not tune on it.
+For each of the five splits (dev, holdout, test and final: the tuning splits, tune on them; exam: the reported
+split, never tuned on) a Markdown table per answer category (answers, mean score, and the share of that category's
+ordered comparisons the grader kept), the three headline rates against their targets, and, for the tuning splits
+only, the 20 worst order violations. The exam split's answers and violations are never printed: report its headline
+rates, do not tune on it.
 
 Run: .venv/bin/python benchmarks/grader_redteam.py [--seed N] [--out FILE]
 """
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 from rxalign.data.kb import load_kb
-from rxalign.data.redteam import SPLITS, TARGETS, TUNING_SPLITS, build_redteam, redteam_scores
+from rxalign.data.redteam import REPORT_SPLIT, SPLITS, TARGETS, TUNING_SPLITS, build_redteam, redteam_scores
 from rxalign.eval.grader import grade
 
 WORST = 20
@@ -37,6 +38,8 @@ def _cell(text: str, limit: int = 220) -> str:
 
 def split_report(split: str, n_items: int, result: dict, worst: int) -> str:
     role = "tuning split" if split in TUNING_SPLITS else "reported split: do not tune on it"
+    if split not in TUNING_SPLITS:  # never the reported split's violations, whatever the caller asks
+        worst = 0
     lines = [
         f"## {split} ({n_items} items; {role})",
         "",
@@ -76,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the Markdown report here")
     args = parser.parse_args(argv)
     kb = load_kb()
-    sections = [f"# Gold grader on the red-team set (seed {args.seed})"]
+    sections = [
+        f"# Gold grader on the red-team set (seed {args.seed})",
+        f"Tuning splits: {', '.join(TUNING_SPLITS)}. Reported split: {REPORT_SPLIT}.",
+    ]
     for split in SPLITS:
         cases = build_redteam(kb, seed=args.seed, split=split)
         result = redteam_scores(cases, [grade(dict(c.truth), c.answer, kb) for c in cases])

@@ -1,7 +1,8 @@
-"""Tests for the red-team set (rxalign.data.redteam): the generator itself (three splits with disjoint phrasings and
-items), `redteam_scores`, and the gold grader's targets on the two tuning splits, dev and holdout (a grader that keeps
-a pharmacist's order passes them; see benchmarks/grader_redteam.py). The test split is the reported one: its targets
-are not asserted here, only that it grades."""
+"""Tests for the red-team set (rxalign.data.redteam): the generator itself (five splits with disjoint phrasings; dev,
+holdout and test with disjoint items; final and exam with samples of their own), `redteam_scores`, and the gold
+grader's targets on the four tuning splits, dev, holdout, test and final (a grader that keeps a pharmacist's order
+passes them; see benchmarks/grader_redteam.py). The exam split is the reported one: its targets are not asserted
+here, only that it grades."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from rxalign.data.redteam import (
     BANKS,
     CATEGORIES,
     DOSE_NUMBER,
+    EXAM_SEED_OFFSET,
+    FINAL_SEED_OFFSET,
     REPORT_SPLIT,
+    SEED_OFFSETS,
     SPLITS,
     TARGETS,
     TUNING_SPLITS,
@@ -35,7 +39,7 @@ from rxalign.data.redteam import (
 MIN_CASES = 400
 MIN_ITEMS = 100  # per split
 MIN_ITEMS_PER_TASK = 8
-MAX_LENT = 3  # tuning items the test split may borrow (one per stratum that has nothing else left)
+MAX_LENT = 3  # dev/holdout items the test split may borrow (one per stratum that has nothing else left)
 # Where each category that depends on the task must appear (the others appear everywhere).
 EXPECTED = {
     "wrong_dose_x2": {"renal", "renal_all", "pediatric"},
@@ -170,10 +174,12 @@ def test_splits_share_no_phrasing(splits):
 
 
 def test_splits_share_no_item(kb, splits):
+    """Dev, holdout and test share no item (but for what test borrows); the final and exam splits may share items
+    with any split (they hold out their phrasings), see test_own_sample_covers_every_stratum."""
     ids = {s: {c.item_id for c in splits[s]} for s in SPLITS}
     assert not ids["dev"] & ids["holdout"]
     tuned = ids["dev"] | ids["holdout"]
-    lent = ids[REPORT_SPLIT] & tuned
+    lent = ids["test"] & tuned
     assert len(lent) <= MAX_LENT, sorted(lent)
     # a tuning item is lent only by a stratum with nothing else left, and only one per stratum
     items = qa.build_items(kb, random.Random("redteam-qa-0"))
@@ -209,10 +215,10 @@ def test_more_items_are_new_and_true_to_the_kb(kb):
         assert item.task == "allergy" and set(t) == shape, item.id
 
 
-def test_tuning_splits_do_not_depend_on_the_test_split(kb):
+def test_dev_and_holdout_do_not_depend_on_the_extra_items(kb):
     items = qa.build_items(kb, random.Random("redteam-qa-0"))
     extra = more_items(kb, items)
-    for split in TUNING_SPLITS:
+    for split in ("dev", "holdout"):
         assert [i.id for i in select_items(items, 0, split, extra)] == [
             i.id for i in select_items(items, 0, split)
         ]
@@ -220,6 +226,31 @@ def test_tuning_splits_do_not_depend_on_the_test_split(kb):
         select_items(items, 0, "train")
     with pytest.raises(ValueError):
         build_redteam(kb, 0, "train")
+    with pytest.raises(ValueError):
+        write_item(items[0], kb, "train")
+
+
+def test_report_split_is_exam_and_final_is_tuned_on():
+    assert REPORT_SPLIT == "exam" and REPORT_SPLIT not in TUNING_SPLITS
+    assert TUNING_SPLITS == ("dev", "holdout", "test", "final")
+    assert SEED_OFFSETS == {"final": FINAL_SEED_OFFSET, "exam": EXAM_SEED_OFFSET}
+    assert len(set(SEED_OFFSETS.values())) == len(SEED_OFFSETS) and 0 not in SEED_OFFSETS.values()
+
+
+@pytest.mark.parametrize("own", sorted(SEED_OFFSETS))
+def test_own_sample_covers_every_stratum(kb, splits, own):
+    """The final and exam splits each draw their own sample (seeded apart: seed + their offset) from every stratum
+    of every task; they may share items with any other split, but neither is another split's sample."""
+    items = qa.build_items(kb, random.Random(f"redteam-qa-{SEED_OFFSETS[own]}"))
+    pool = items + more_items(kb, items)
+    every = {(i.task, stratum(i)) for i in pool}
+    seen = {(c.task, stratum(qa.Item(c.item_id, c.task, (), {}, c.truth))) for c in splits[own]}
+    assert seen == every, sorted(every - seen)
+    ids = {s: [c.item_id for c in splits[s]] for s in SPLITS}
+    for split in SPLITS:
+        if split != own:
+            assert ids[own] != ids[split], split
+            assert set(ids[own]) - set(ids[split]), split
 
 
 @pytest.mark.parametrize("split", SPLITS)
@@ -315,6 +346,32 @@ def test_new_truth_shapes_are_written(kb):
     assert "Child-Pugh C" in write_item(qa.Item("hepatic:x", "hepatic", (), {}, truths[2]), kb)[0].answer
 
 
+@pytest.mark.parametrize(
+    ("drug", "gene", "phenotype", "factor"),
+    [
+        # "20 mg or less ...; if a higher dose is needed, consider rosuvastatin": a conditional mention, not an
+        # increase, so the wrong direction is a higher dose (a halved 10 mg is within the guidance)
+        ("atorvastatin", "SLCO1B1", "poor_function", 2.0),
+        ("omeprazole", "CYP2C19", "ultrarapid_metabolizer", 0.5),  # "increase the starting dose by 100%"
+    ],
+)
+def test_pgx_wrong_direction_goes_against_the_guidance(kb, drug, gene, phenotype, factor):
+    items = qa.build_items(kb, random.Random("redteam-qa-0"))
+    item = next(
+        i
+        for i in items
+        if i.task == "pgx"
+        and (i.truth["drug"], i.truth["gene"], i.truth["phenotype"]) == (drug, gene, phenotype)
+    )
+    d = kb.drug(drug)
+    for split in SPLITS:
+        wrong = [c for c in write_item(item, kb, split) if c.kind == "wrong_direction"]
+        assert len(wrong) == 1 and wrong[0].rank == 0, split
+        numbers = _unit_numbers(wrong[0].answer)  # these doses are written in the KB's unit in every split
+        assert numbers, (split, wrong[0].answer)
+        assert all(_close(x, factor * d.dose.amount) for x in numbers), (split, wrong[0].answer)
+
+
 # ---- redteam_scores -----------------------------------------------------------------------------------------
 
 
@@ -379,7 +436,8 @@ def _grades(kb, cases: list[Case]) -> list:
 
 @pytest.fixture(scope="module")
 def graded(kb, splits):
-    """The tuning splits only: the test split is reported, never asserted against the targets."""
+    """The tuning splits only (dev, holdout, test, final): the exam split is reported, never asserted against the
+    targets."""
     return {split: redteam_scores(splits[split], _grades(kb, splits[split])) for split in TUNING_SPLITS}
 
 
@@ -395,7 +453,7 @@ def test_grader_keeps_the_pharmacists_order(graded, split, target):
 
 
 def test_grader_grades_the_report_split(kb, splits):
-    """The test split only has to grade: every case without an error, a finite score each, rates in [0, 1]. Its
+    """The exam split only has to grade: every case without an error, a finite score each, rates in [0, 1]. Its
     targets are reported by benchmarks/grader_redteam.py, not asserted (and failures name no answer)."""
     from rxalign.eval.grader import grade
 

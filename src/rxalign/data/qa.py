@@ -11,7 +11,7 @@ import random
 import re
 from dataclasses import dataclass, field, replace
 
-from rxalign.data.kb import Drug, KnowledgeBase, hepatic_statements
+from rxalign.data.kb import AllergyRecord, Drug, KnowledgeBase, hepatic_statements
 
 TASKS = ("interaction", "renal", "renal_all", "hepatic", "pediatric", "pgx", "allergy")
 
@@ -283,27 +283,28 @@ def build_items(kb: KnowledgeBase, rng: random.Random) -> list[Item]:
             items.append(Item(f"pgx:{d.id}:{note.gene}:{note.phenotype}", "pgx", (d.id,), slots, truth))
     for rec in kb.allergy:
         for d in _spread(kb.members(rec.drug_or_class), 3):
-            truth = {
-                "task": "allergy",
-                "allergy": rec.allergy,
-                "drug": d.id,
-                "mechanism_type": rec.mechanism_type,
-                "recommendation": rec.recommendation,
-                "cross_low": rec.cross_reactivity_percent_low,
-                "cross_high": rec.cross_reactivity_percent_high,
-                "limited_evidence": rec.limited_evidence,
-            }
-            slots = {
-                "drug": name(d),
-                "allergy": words(rec.allergy),
-                "reaction": rng.choice(REACTIONS[rec.mechanism_type]),
-            }
-            item_id = f"allergy:{rec.allergy}:{rec.mechanism_type}:{d.id}"
-            # An allergen that is itself a drug is an entity of the question too (held out with it).
-            entities = (d.id, rec.allergy) if rec.allergy in kb.drug_index else (d.id,)
-            if all(i.id != item_id for i in items):  # the most specific record (listed first) wins
-                items.append(Item(item_id, "allergy", entities, slots, truth))
+            item = allergy_item(kb, rec, d, rng.choice(REACTIONS[rec.mechanism_type]))
+            if all(i.id != item.id for i in items):  # the most specific record (listed first) wins
+                items.append(item)
     return items
+
+
+def allergy_item(kb: KnowledgeBase, rec: AllergyRecord, d: Drug, reaction: str) -> Item:
+    """The question "patient <reaction> <allergen>: can they take <drug>?" with the record's truth."""
+    truth = {
+        "task": "allergy",
+        "allergy": rec.allergy,
+        "drug": d.id,
+        "mechanism_type": rec.mechanism_type,
+        "recommendation": rec.recommendation,
+        "cross_low": rec.cross_reactivity_percent_low,
+        "cross_high": rec.cross_reactivity_percent_high,
+        "limited_evidence": rec.limited_evidence,
+    }
+    slots = {"drug": name(d), "allergy": words(rec.allergy), "reaction": reaction}
+    # An allergen that is itself a drug is an entity of the question too (held out with it).
+    entities = (d.id, rec.allergy) if rec.allergy in kb.drug_index else (d.id,)
+    return Item(f"allergy:{rec.allergy}:{rec.mechanism_type}:{d.id}", "allergy", entities, slots, truth)
 
 
 def _spread(drugs: list[Drug], n: int) -> list[Drug]:
