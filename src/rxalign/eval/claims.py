@@ -468,7 +468,7 @@ def doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
         per_day_count, explicit = None, per_day
         if not per_day:
             for pattern, count in FREQUENCIES:
-                f = re.match(rf"\s*(?:[a-z]+,?\s+){{0,3}}?{pattern}", tail)
+                f = re.match(rf"\s*,?\s*(?:[a-z]+,?\s+){{0,3}}?{pattern}", tail)
                 if f:
                     hours = float(next(g for g in f.groups() if g)) if count is None else None
                     per_day_count = 24 / hours if hours else count

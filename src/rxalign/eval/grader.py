@@ -67,7 +67,7 @@ MECHANISM_TERMS = re.compile(
     r"hyponatr\w*|ototox\w*|myelosuppression|neutropenia|anticholinergic|lithium|digoxin|methotrexate)\b"
 )
 MONITOR = (
-    r"\b(?:monitor\w*|watch (?:for|closely)|keep (?:tabs|an eye)|follow (?:the patient |him |her )?(?:more )?closely|measure\w*|recheck\w*|(?<!routine )(?<!usual )follow[- ]up|observ\w*|"
+    r"\b(?:monitor\w*|watch (?:for|closely)|keep (?:tabs|an eye)|follow (?:the patient |him |her )?(?:more )?closely|measure\w*|recheck\w*|(?<!routine )(?<!usual )(?<!standard )(?<!normal )follow[- ]up|observ\w*|"
     r"(?:check|test|track)\w* (?:the |his |her |their |serum |plasma |blood |for )?(?:\w+ )?(?:inr|levels?|potassium|"
     r"renal|kidney|liver|ecg|qt|blood|glucose|sugar|signs?|symptoms?|creatinine|lfts?|counts?|cbc|sodium|"
     r"pressure|heart|response|trough|bleeding|toxicity|function))\b"
