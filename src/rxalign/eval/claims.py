@@ -84,7 +84,7 @@ def resolve_rhetoric(text: str) -> str:
         return f"{'not ' if negative else ''}{question}. "
 
     text = re.sub(
-        r"([^.?!;:]*)\?\s*(no\b|none\b|nothing\b|unnecessary\b|not needed|not necessary|no need\b|not at all|not really|not needed|nope|never|absolutely not|definitely not|"
+        r"(?:\b(?:question|q)\s*[:-]\s*)?([^.?!;:]*)\?\s*(?:(?:answer|a)\s*[:-]\s*)?(no\b|none\b|nothing\b|unnecessary\b|not needed|not necessary|no need\b|not at all|not really|not needed|nope|never|absolutely not|definitely not|"
         r"yes\b|yep|absolutely|definitely|indeed|correct)[.!,:;]?\s*",
         answered,
         text,
@@ -123,11 +123,12 @@ def negated(clause: str, start: int) -> bool:
 # Saying not to use it. Patterns in SELF_NEGATING carry their own negation and are never flipped.
 ALARM = [
     r"contraindicat\w*",
-    r"\bavoid(?:ed|ing|ance|s)?\b(?! (?:stopping|discontinuing|interrupting|missing|abrupt\w*|withdraw\w*|doses?\b|dosing|(?:this|the|that) (?:interaction|problem|issue)|exceed\w*|more than|higher|changing|altering|any change|"
+    r"\bavoid(?:ed|ing|ance|s)?\b(?! (?:stopping|discontinuing|interrupting|missing|abrupt\w*|withdraw\w*|to (?:stop|discontinue|interrupt)|doses?\b|dosing|(?:this|the|that) (?:interaction|problem|issue)|exceed\w*|more than|higher|changing|altering|any change|"
     r"interrupt\w*|any interruption|gaps?\b|"
     r"above|over))",
     r"\bdangerous\b|\bhazardous\b|\bunsafe\b|\blife[- ]threatening\b|\bfatal\b",
-    r"\b(?:stop|discontinue|withhold|suspend|hold)\b(?! (?:\w+ ){0,2}(?:only )?(?:if|at the first|on the first|should|when)\b)",
+    r"(?<!avoid to )(?<!avoid having to )\b(?:stop|discontinue|withhold|suspend|hold)\b"
+    r"(?! (?:\w+ ){0,2}(?:only )?(?:if|at the first|on the first|should|when)\b)",
     r"\bsteer clear|\bstay away from|\bkeep (?:him|her|them|the patient) off\b|\bnot an option\b|\boff the table\b",
     r"\b(?:i'd|i would|we'd|we would|would|i) (?:not|never) (?:use|give|co-?prescribe|co-?administer|combine|start|"
     r"prescribe|recommend)\b|\b(?:wouldn't|won't) (?:use|give|co-?prescribe|combine|start|prescribe)\b|\bno-go\b|"
@@ -135,8 +136,8 @@ ALARM = [
     r"^no [\w()-]+ (?:for|in) (?:this|the|a|your) (?:patient|child|person)|\bmust be avoided\b|\bunsuitable\b|"
     r"\babsolutely not\b|\bnot for (?:use|this|him|her|them|mild|moderate|severe)\b|"
     r"\boff the (?:drug )?(?:chart|list)\b|\bkeep (?:[\w()-]+ ){1,3}off\b|\bnot for\b(?! (?:long|more|less|at least|the first))|"
-    r"\bnever\b(?=\s*(?:,|$))|^no (?!change|adjustment|problem|issue|interaction|concern|need|monitoring|dose|extra|special|further)"
-    r"[\w()-]+$|\bnever (?:be )?(?:re-?)?expos\w*|\bnot a good idea\b|"
+    r"\bnever\b(?=\s*(?:,|$))|\b(?:should|must|to) be (?:held|withheld|stopped|discontinued|suspended|replaced)\b|"
+    r"\bnever (?:be )?(?:re-?)?expos\w*|\bnot a good idea\b|"
     r"\boff[- ]limits\b|\bunder no circumstances\b|\brules? (?:[\w()-]+ ){0,3}out\b|\bruled out\b|\bhold off\b|"
     r"\bsomething other than\b|\bnot (?:to be )?used\b|\bnot for use\b|\bdo not use\b|\bdon't use\b",
 ]
@@ -153,11 +154,11 @@ SELF_NEGATING = [
     r"\b(?:do not|don't|never|must not|mustn't|should not|shouldn't|cannot|can't|may not|not to)\s+(?:be\s+)?"
     r"(?:\w+ly\s+)?(?:use[ds]?|give|given|combine[ds]?|co-?administer(?:ed)?|co-?prescribe[ds]?|prescribe[ds]?|"
     r"start(?:ed)?|take|taken|add(?:ed)?|dispense[ds]?|initiate[ds]?|restart(?:ed)?|together|re-?challenge[ds]?)\b"
-    r"(?!\s+(?:it\s+|them\s+)?(?:the |an? |any )?(?:[\w-]+ ){0,2}(?:more|over|above|higher|extra|larger|adult|double|twice|"
-    r"full|usual|same|fixed|standard|normal)\b)",
+    r"(?!\s+(?:it\s+|them\s+)?(?:the |an? |any |your )?(?:[\w-]+ ){0,2}(?:more|over|above|higher|extra|larger|adult|double|"
+    r"twice|full|usual|same|fixed|standard|normal)\s+(?:[\w-]+\s+)?(?:dose|doses|dosing|amount|than|\d))",
     r"\b(?:not|isn't|aren't|wasn't) (?:recommended|advised|appropriate|suitable|safe|an option|acceptable|compatible)\b",
     r"\bno (?:longer )?(?:safe|appropriate)\b",
-    r"\bshould be avoided\b",
+    r"\bshould be avoided\b|\bbetter not (?:to )?(?:be )?(?:give|given|use|used|prescribe|prescribed|combine|combined|start)\b",
     r"\b(?:not|isn't|is not) (?:a |an )?(?:good |wise |safe |suitable )?(?:choice|option|idea)\b|\ba poor choice\b",
     r"(?:^|\. )not (?:give|use|prescribe|start|combine|take|add|co-?administer|co-?prescribe)\b",  # "Give it? No."
 ]
@@ -213,7 +214,9 @@ REASSURE = [
     r"withheld|avoided|held|separated)\b|\bignore (?:the )?(?:[\w*:-]+ ){0,2}(?:result|genotype|allergy|history)\b|"
     r"\b(?:genotype|result|history|allergy) (?:is )?irrelevant\b",
     r"\bno (?:[\w-]+ ){0,2}(?:precautions?|concerns?|restrictions?|problems?|issues?)\b|\bcontinue (?:at |on )?\d|"
-    r"\bdose (?:stays|remains) (?:the same|unchanged)\b|"
+    r"\bdose (?:stays|remains) (?:the same|unchanged)\b|(?<!might be )(?<!may be )(?<!could be )\bok(?:ay)?$|\bnothing (?:beyond|more than) (?:standard|routine|usual)\b|"
+    r"\bcontinue [\w()-]+ (?:\+|and|with) [\w()-]+|\b(?:together|combination|combined|co-?administration) (?:is|are) possible\b|"
+    r"^(?:(?!not\b)[\w()-]+ )?(?:full|usual|standard|normal|same) (?:daily )?dose\b|"
     r"^not (?:does|do|is|would|will) (?:[\w()*:-]+ ){0,8}?(?:different|lower|higher|reduced|adjusted|changed|new) "
     r"(?:[\w()-]+ )?dose\b|\bnot ruled out\b|\bneeds? neither\b",
     r"\bnot (?:is |are )?(?:a |any )?(?:dose |dosage )?(?:change|adjustment|reduction)s? (?:is |are )?(?:needed|required|"
@@ -221,7 +224,7 @@ REASSURE = [
     r"\bno need to (?:avoid|adjust|reduce|change|stop|worry|monitor|separate|withhold|hold|cut|lower)\b",
     r"\bnot any (?:[\w-]+ ){0,2}(?:concern|problem|issue|need|change|adjustment|reason)s?\b",
     r"\b(?:does not|doesn't|do not|don't|won't|will not) matter\b|\bnot (?:does|do|is) (?:[\w()*:,-]+ ){0,8}?matter\b|"
-    r"\bmakes? no difference\b|\bnot (?:is|are) (?:[\w()*:-]+ ){0,8}?(?:a |an )?(?:problem|concern|issue|risk)\b|\bnot (?:a |an )?(?:contraindicated|dangerous|risky) (?:pair|combination)\b",
+    r"\bmakes? no difference\b|\b(?:is|are) not (?:important|relevant|a factor|an issue)\b|\bnot (?:is|are) (?:[\w()*:-]+ ){0,8}?(?:a |an )?(?:problem|concern|issue|risk)\b|\bnot (?:a |an )?(?:contraindicated|dangerous|risky) (?:pair|combination)\b",
     r"\bwithout (?:any )?(?:monitoring|concern|problem|restriction|adjustment|dose change|change)\b|"
     r"\bnothing (?:needs to|to|has to) change\b|\bnothing (?:extra |else |more )?to (?:check|monitor|watch|adjust)\b",
     r"\bnot? (?:a )?(?:problem|concern|issue)\b",
@@ -230,7 +233,8 @@ REASSURE = [
 # A reassurance inside a condition ("can be used only with close monitoring", "if unavoidable, can be given")
 # is not a reassurance that it is fine as is.
 CONDITIONAL = re.compile(
-    r"\b(?:if|unless|only|when|where|whenever|provided|as long as|under|should they|after (?:specialist|allergy)|"
+    r"\b(?:if|unless|only|when|where|whenever|provided|as long as|under|should they|in case|in the event|"
+    r"after (?:specialist|allergy)|"
     r"with (?!no\b|out\b)(?:\w+ ){0,3}(?:monitoring|caution|observation|supervision|care|follow-up|review|checks?|eye|adjustment|precautions|"
     r"testing|tests))\b"
 )
@@ -357,6 +361,8 @@ HEDGE = [
     r"\binsufficient\b",
     r"\bhard to say\b",
     r"\bmay vary\b",
+    r"\b(?:studies|data|evidence|research)(?: [\w-]+){0,3} (?:is|are) (?:few|limited|scarce|sparse|thin|weak)|"
+    r"\bspecialist (?:should |to |must )?confirm|\bget a specialist\b",
     r"\bsparse\b|\bscant\b|\bfew data\b|\blittle data\b|\bthin\b",
     r"\bconfirm with\b|\bcheck with (?:a|an|the|your)\b|\bconsult\b|\bseek (?:advice|guidance)\b|\bdiscuss with\b|"
     r"\bdefer to\b|\bask (?:a|an|the) (?:specialist|pharmacist|expert)",
@@ -379,7 +385,8 @@ UP = (
     r"|\b(?:increas|rais|push|bump|titrat|escalat)(?:e|es|ed|ing)? (?:[\w()-]+ ){0,3}?(?:up )?to \d|"
     r"\b\d+(?:\.\d+)? ?x (?:the |your )?(?:usual|normal|standard)\b|\btwice (?:your|the) usual\b|\bdoubled\b|"
     r"\b(?:dose|doses) (?:should be |be |is )?(?:increased|raised)\b|\bneeds? more\b|\bneed more\b|\b(?:push|bump|ramp) (?:[\w-]+ ){0,2}up\b"
-    r"|\b(?:dose|go|going|step) up\b|\bgive more\b|\bmore than (?:usual|normal)|\bhigher than (?:usual|normal)|\blarger dose|\bdouble the usual"
+    r"|\b(?:dose|go|goes|going|step) up\b(?! (?:slowly|gradually|carefully|cautiously))|"
+    r"\bmore (?:[\w-]+ )?(?:is|are) (?:needed|required)|\b(?:two|three|\d+) times (?:higher|more|bigger|larger)|\bgive more\b|\bmore than (?:usual|normal)|\bhigher than (?:usual|normal)|\blarger dose|\bdouble the usual"
     rf"|\bhigher\s+(?:[\w-]+\s+)?{DOSE}|\b{DOSE}\s+(?:increase|escalation)|\bup-?titrat\w*|\btitrate up|\bdoubl(?:e|ing) it\b"
     r"|\btwice the (?:usual |normal |standard )?dose"
 )
@@ -388,7 +395,7 @@ DOWN = (
     r"|\b(?:reduce|decrease|lower|cut|drop|taper)[sd]? (?:[\w()-]+ ){0,3}?(?:down )?to \d"
     rf"|\b(?:lower|reduced|smaller|decreased)\s+(?:[\w-]+\s+){{0,3}}?{DOSE}|\b{DOSE}\s+(?:reduction|decrease)"
     r"|\b(?:reduce|decrease|lower|cut) (?:it )?(?:to|by)\b|\bhalf(?: of)? the (?:usual |normal )?dose|\bhalve\b"
-    r"|\b(?:scale|cut|dial|wind) (?:back|down)\b|\bgive less\b|\blower[- ]than[- ](?:usual|normal)|\bdose[- ]reduc\w*|\bless than (?:usual|normal)|\blower than (?:usual|normal)|\bsmaller (?:than usual|amount)"
+    r"|\b(?:scale|cut|dial|wind) (?:back|down)\b|\b(?:goes|go|going) down\b|\bless (?:[\w-]+ )?(?:is|are) (?:needed|required)|\bgive less\b|\blower[- ]than[- ](?:usual|normal)|\bdose[- ]reduc\w*|\bless than (?:the )?(?:usual|normal)|\blower than (?:the )?(?:usual|normal)|\bbelow the (?:usual|normal)|\bsmaller (?:than usual|amount)"
     r"|\bextend(?:ed)? the (?:dosing )?interval|\bless frequent\w*|\bquarter of the (?:usual |normal )?(?:starting )?dose"
 )
 
@@ -411,7 +418,14 @@ def dose_direction(text: str) -> str | None:
 TO_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 FREQUENCIES = [  # (pattern, doses per day); earlier patterns win
     (r"every (\d+(?:\.\d+)?)(?: ?-? ?(?:to|-) ?\d+)? ?(?:hours?|hrs?|h)\b", None),
-    (r"\bq\.? ?(\d+)(?:-\d+)? ?h\b|\b(\d+)-?hourly\b|(?:per|/|every) ?(\d+) ?h(?:ours?)?\b", None),
+    (
+        r"\b(\d) ?x ?(?:/ ?|per |a )?(?:day|daily|d)\b|\b(one|two|three|four|five|six) times (?:a|per) day\b",
+        -1,
+    ),
+    (
+        r"\bq\.? ?(\d+)(?:-\d+)? ?h\b|\b(\d+) ?hrly\b|\b(\d+)-?hourly\b|(?:per|/|every) ?(\d+) ?h(?:ours?)?\b",
+        None,
+    ),
     (r"\bevery other day\b|\bevery 48\b|\bon alternate days\b", 0.5),
     (r"\bweekly\b|\bonce (?:a|per|every) week\b", 1 / 7),
     (r"\bfour times (?:a |per )?da(?:y|ily)\b|\bq\.?i\.?d\b|\bqds\b", 4.0),
@@ -468,11 +482,9 @@ def doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
         per_day_count, explicit = None, per_day
         if not per_day:
             for pattern, count in FREQUENCIES:
-                f = re.match(rf"\s*,?\s*(?:[a-z]+,?\s+){{0,3}}?{pattern}", tail)
+                f = re.match(rf"\s*,?\s*(?:[a-z]+,?\s+){{0,3}}?(?:{pattern})", tail)
                 if f:
-                    hours = float(next(g for g in f.groups() if g)) if count is None else None
-                    per_day_count = 24 / hours if hours else count
-                    explicit = True
+                    per_day_count, explicit = _per_day(f, count), True
                     break
             if per_day_count is None:  # "same 150 mg dose, with the dosing interval extended to once daily"
                 per_day_count = _changed_frequency(text[m.end() : m.end() + 120])
@@ -501,7 +513,7 @@ def doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
 CAP = re.compile(
     r"(?:max\w*|not (?:to )?exceed|up to|no more than|cap\w*|limit\w*|ceiling|at or below|not go over|never (?:go )?"
     r"(?:over|above)|stay (?:under|below)|keep (?:it )?(?:within|under|below)|never more than|no higher than|not above|"
-    r"(?:never|not|don't|do not) (?:give|exceed|go)[\w\s]{0,20}?(?:more than|over|above))[\s:=,]*(?:(?:daily|total|dose|of|is|a|the|day)[\s:=,]+){0,3}$"
+    r"(?:never|not|don't|do not) (?:give|exceed|go)[\w\s]{0,20}?(?:more than|over|above))[\s:=,]*(?:(?:daily|total|dose|of|is|a|the|day|at|to)[\s:=,]+){0,3}$"
 )
 # A dose named to be replaced or refused: "instead of 25 mcg/h", "not 1 g", "(usual 75 mg)", "reduce from 500 mg".
 DENIED = re.compile(
@@ -583,8 +595,17 @@ def _changed_frequency(after: str) -> float | None:
     for pattern, count in FREQUENCIES:
         f = re.search(pattern, rest)
         if f:
-            return 24 / float(next(g for g in f.groups() if g)) if count is None else count
+            return _per_day(f, count)
     return None
+
+
+def _per_day(match: re.Match, count: float | None) -> float:
+    """Doses a day from a FREQUENCIES match: a fixed count, an interval in hours (None), or "N times a day" (-1)."""
+    if count is None or count == -1:
+        value = next(g for g in match.groups() if g)
+        n = float(NUMBER_WORDS.get(value, value))
+        return 24 / n if count is None else n
+    return count
 
 
 FRACTION_WORDS = {

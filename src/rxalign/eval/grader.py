@@ -326,12 +326,16 @@ def _interaction(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
 
     if claims.dose_direction(text) == "up" and kb_dir != "induce":
         m.danger("raises a dose the interaction does not call for")
+    # the drugs' own pathways count too: grapefruit worsens any CYP3A4 substrate's exposure
+    pathway_terms = kb_terms | {
+        t for d in pair for r in kb.interactions if d in r.drugs for t in _terms(r.mechanism)
+    }
     for pattern, risks in WORSENS.items():
-        if _recommended(text, pattern) and risks & kb_terms:
+        if _recommended(text, pattern) and risks & pathway_terms:
             m.acc.fact(
                 "adds_risk",
                 False,
-                f"recommends {pattern.split('|')[0]}, which worsens {', '.join(sorted(risks & kb_terms))}",
+                f"recommends {pattern.split('|')[0]}, which worsens {', '.join(sorted(risks & pathway_terms))}",
             )
             if truth >= 2:
                 m.danger(f"recommends {pattern.split('|')[0]}, which worsens the risk at stake")
@@ -625,7 +629,8 @@ def _hepatic_note(kb: KnowledgeBase, drug_id: str) -> str:
 
 # "give the adult dose regardless of weight" (but not "do not give the adult dose")
 WEIGHT_BLIND = [
-    r"\bnot per[- ]kg\b|\bnot (?:any )?(?:[\w-]+ )?weight[- ]based\b|\bnot mg/kg\b",
+    r"\bnot per[- ]kg\b|\bnot (?:any )?(?:[\w-]+ )?weight[- ]based\b|\bnot mg/kg\b|\blike (?:an|for an?) adults?\b|"
+    r"\bno need to calculate (?:with|by) (?:the )?weight|\bnot calculate (?:with|by) (?:the )?weight",
     r"\badult dosing\b|\b(?:standard|usual|normal) (?:adult )?(?:\d[\d.]* ?mg|dose)\b|\bno (?:[\w-]+ )?weight[- ]?(?:[\w-]+ )?"
     r"(?:adjustment|based|calculation|dosing)|\bno need (?:[\w-]+ ){0,3}weight|\bnot (?:any )?need\w* (?:[\w-]+ ){0,3}weight",
     r"regardless of (?:body )?weight|\badult (?:dose|\d)|\busual adult\b|\bsame (?:dose )?as (?:an |for )?adults?",
@@ -753,7 +758,7 @@ ALLERGY_TYPES = {
     "scar": r"\bsjs\b|stevens|\bten\b|toxic epidermal|\bdress\b|severe cutaneous|\bscars?\b|blister\w*|exfoliat\w*",
 }
 ALLERGY_CAUTION = (
-    r"\bcaution|\bcautious|\bcareful|\bmonitor|\bgo slow|(?<!routine )(?<!usual )(?<!standard )\bobserv|\bgraded challenge|\btest dose|"
+    r"\bcaution|\bcautious|\bcareful|\bmonitor|\bgo slow|(?<!routine )(?<!usual )(?<!standard )(?<!normal )\bobserv|\bgraded challenge|\btest dose|"
     r"\bskin test|\bsupervis|\bprecaution|\bwatch\b"
 )
 
