@@ -266,6 +266,9 @@ def stance(text: str, other_drugs: tuple[str, ...] = (), asked: tuple[str, ...] 
         if re.search(r"\bwhether\b|\bask (?:your|a|the) (?:doctor|pharmacist|prescriber)\b", clause):
             continue  # "ask your doctor whether they are OK together" asserts nothing
         in_condition = CONDITIONAL.search(clause) is not None
+        hedged = (
+            re.match(r"(?:maybe|perhaps|possibly)\b", clause) is not None
+        )  # "maybe it is OK" asserts nothing
         about_alternative = ALTERNATIVE.search(clause) is not None
         for pattern in SELF_NEGATING:
             for m in re.finditer(pattern, clause):
@@ -321,7 +324,9 @@ def stance(text: str, other_drugs: tuple[str, ...] = (), asked: tuple[str, ...] 
                     continue
                 if in_condition:
                     conditional = True
-                elif not about_alternative:  # "switch to an agent that is safe at this kidney function"
+                elif (
+                    not about_alternative and not hedged
+                ):  # "switch to an agent that is safe at this kidney function"
                     reassure = True
                     found.append(m.group(0))
     return Stance(alarm, reassure, tuple(found), conditional, strong)
@@ -395,7 +400,7 @@ DOWN = (
     r"|\b(?:reduce|decrease|lower|cut|drop|taper)[sd]? (?:[\w()-]+ ){0,3}?(?:down )?to \d"
     rf"|\b(?:lower|reduced|smaller|decreased)\s+(?:[\w-]+\s+){{0,3}}?{DOSE}|\b{DOSE}\s+(?:reduction|decrease)"
     r"|\b(?:reduce|decrease|lower|cut) (?:it )?(?:to|by)\b|\bhalf(?: of)? the (?:usual |normal )?dose|\bhalve\b"
-    r"|\b(?:scale|cut|dial|wind) (?:back|down)\b|\b(?:goes|go|going) down\b|\bless (?:[\w-]+ )?(?:is|are) (?:needed|required)|\bgive less\b|\blower[- ]than[- ](?:usual|normal)|\bdose[- ]reduc\w*|\bless than (?:the )?(?:usual|normal)|\blower than (?:the )?(?:usual|normal)|\bbelow the (?:usual|normal)|\bsmaller (?:than usual|amount)"
+    r"|\b(?:scale|cut|dial|wind) (?:back|down)\b|(?<!levels )(?<!level )\b(?:goes|go|going) down\b|\bless (?:[\w-]+ )?(?:is|are) (?:needed|required)|\bgive less\b|\blower[- ]than[- ](?:usual|normal)|\bdose[- ]reduc\w*|\bless than (?:the )?(?:usual|normal)|\blower than (?:the )?(?:usual|normal)|\bbelow the (?:usual|normal)|\bsmaller (?:than usual|amount)"
     r"|\bextend(?:ed)? the (?:dosing )?interval|\bless frequent\w*|\bquarter of the (?:usual |normal )?(?:starting )?dose"
 )
 

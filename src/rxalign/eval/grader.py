@@ -829,7 +829,7 @@ def _allergy(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     if kind in ("ige", "scar") and re.search(
         r"premedicat|pre-?treat|antihistamine (?:first|before|cover)", text
     ):
-        if st.reassure or _gives_usual_dose(kb, t["drug"], text):
+        if st.reassure or _gives_usual_dose(kb, t["drug"], text) or re.search(r"\bgive\b", text):
             m.danger("premedication does not prevent an immediate or severe reaction")
     if rec == "avoid" and (said == "acceptable" or st.reassure or _gives_usual_dose(kb, t["drug"], text)):
         _falsely_reassuring(m, f"allergy avoid ({kind})")
