@@ -1,8 +1,8 @@
-"""Tests for the red-team set (rxalign.data.redteam): the generator itself (five splits with disjoint phrasings; dev,
-holdout and test with disjoint items; final and exam with samples of their own), `redteam_scores`, and the gold
-grader's targets on the four tuning splits, dev, holdout, test and final (a grader that keeps a pharmacist's order
-passes them; see benchmarks/grader_redteam.py). The exam split is the reported one: its targets are not asserted
-here, only that it grades."""
+"""Tests for the red-team set (rxalign.data.redteam): the generator itself (six splits with disjoint phrasings, loaded
+from one YAML file per split; dev, holdout and test with disjoint items; final, exam and viva with samples of their
+own), `redteam_scores`, and the gold grader's targets on the five tuning splits, dev, holdout, test, final and exam
+(a grader that keeps a pharmacist's order passes them; see benchmarks/grader_redteam.py). The viva split is the
+reported one: its targets are not asserted here, only that it grades."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ from rxalign.data.redteam import (
     SPLITS,
     TARGETS,
     TUNING_SPLITS,
+    VIVA_SEED_OFFSET,
     Case,
     build_redteam,
+    load_banks,
     more_items,
     redteam_scores,
     select_items,
@@ -173,9 +175,42 @@ def test_splits_share_no_phrasing(splits):
         assert not written[a] & written[b], (a, b)
 
 
+def test_banks_load_from_one_yaml_file_per_split():
+    """The phrasings are data: one YAML file per split under rxalign/resources/redteam/, every file with the same
+    bank keys, each bank a non-empty list of templates; BANKS is what they hold."""
+    import importlib.resources
+
+    import yaml
+
+    root = importlib.resources.files("rxalign") / "resources" / "redteam"
+    keys = None
+    for split in SPLITS:
+        data = yaml.safe_load((root / f"{split}.yaml").read_text(encoding="utf-8"))
+        assert isinstance(data, dict) and data, split
+        keys = keys or set(data)
+        assert set(data) == keys == set(BANKS), split
+        for key, templates in data.items():
+            assert templates and all(isinstance(t, str) and t.strip() == t for t in templates), (split, key)
+            assert BANKS[key][split] == templates, (split, key)
+    assert load_banks() == BANKS
+
+
+def test_report_split_phrasings_differ_from_every_tuning_split_ignoring_case():
+    """The reported split's templates are new even up to case and spacing (some tuning splits differ from each
+    other only by case in a template or two)."""
+
+    def norm(text: str) -> str:
+        return re.sub(r"\s+", " ", text.lower()).strip()
+
+    reported = {norm(t) for bank in BANKS.values() for t in bank[REPORT_SPLIT]}
+    for split in TUNING_SPLITS:
+        tuned = {norm(t) for bank in BANKS.values() for t in bank[split]}
+        assert not reported & tuned, (split, sorted(reported & tuned)[:3])
+
+
 def test_splits_share_no_item(kb, splits):
-    """Dev, holdout and test share no item (but for what test borrows); the final and exam splits may share items
-    with any split (they hold out their phrasings), see test_own_sample_covers_every_stratum."""
+    """Dev, holdout and test share no item (but for what test borrows); the final, exam and viva splits may share
+    items with any split (they hold out their phrasings), see test_own_sample_covers_every_stratum."""
     ids = {s: {c.item_id for c in splits[s]} for s in SPLITS}
     assert not ids["dev"] & ids["holdout"]
     tuned = ids["dev"] | ids["holdout"]
@@ -230,17 +265,18 @@ def test_dev_and_holdout_do_not_depend_on_the_extra_items(kb):
         write_item(items[0], kb, "train")
 
 
-def test_report_split_is_exam_and_final_is_tuned_on():
-    assert REPORT_SPLIT == "exam" and REPORT_SPLIT not in TUNING_SPLITS
-    assert TUNING_SPLITS == ("dev", "holdout", "test", "final")
-    assert SEED_OFFSETS == {"final": FINAL_SEED_OFFSET, "exam": EXAM_SEED_OFFSET}
+def test_report_split_is_viva_and_exam_is_tuned_on():
+    assert REPORT_SPLIT == "viva" and REPORT_SPLIT not in TUNING_SPLITS
+    assert TUNING_SPLITS == ("dev", "holdout", "test", "final", "exam")
+    assert SEED_OFFSETS == {"final": FINAL_SEED_OFFSET, "exam": EXAM_SEED_OFFSET, "viva": VIVA_SEED_OFFSET}
+    assert VIVA_SEED_OFFSET == 3000
     assert len(set(SEED_OFFSETS.values())) == len(SEED_OFFSETS) and 0 not in SEED_OFFSETS.values()
 
 
 @pytest.mark.parametrize("own", sorted(SEED_OFFSETS))
 def test_own_sample_covers_every_stratum(kb, splits, own):
-    """The final and exam splits each draw their own sample (seeded apart: seed + their offset) from every stratum
-    of every task; they may share items with any other split, but neither is another split's sample."""
+    """The final, exam and viva splits each draw their own sample (seeded apart: seed + their offset) from every
+    stratum of every task; they may share items with any other split, but none is another split's sample."""
     items = qa.build_items(kb, random.Random(f"redteam-qa-{SEED_OFFSETS[own]}"))
     pool = items + more_items(kb, items)
     every = {(i.task, stratum(i)) for i in pool}
@@ -436,8 +472,8 @@ def _grades(kb, cases: list[Case]) -> list:
 
 @pytest.fixture(scope="module")
 def graded(kb, splits):
-    """The tuning splits only (dev, holdout, test, final): the exam split is reported, never asserted against the
-    targets."""
+    """The tuning splits only (dev, holdout, test, final, exam): the viva split is reported, never asserted against
+    the targets."""
     return {split: redteam_scores(splits[split], _grades(kb, splits[split])) for split in TUNING_SPLITS}
 
 
@@ -453,7 +489,7 @@ def test_grader_keeps_the_pharmacists_order(graded, split, target):
 
 
 def test_grader_grades_the_report_split(kb, splits):
-    """The exam split only has to grade: every case without an error, a finite score each, rates in [0, 1]. Its
+    """The viva split only has to grade: every case without an error, a finite score each, rates in [0, 1]. Its
     targets are reported by benchmarks/grader_redteam.py, not asserted (and failures name no answer)."""
     from rxalign.eval.grader import grade
 
