@@ -31,6 +31,16 @@ def stance(text: str) -> tuple[bool, bool]:
         ("If unavoidable it can be used only with close monitoring.", False, False),
         ("Avoid doses above 1 g twice daily.", False, False),
         ("No clinically relevant interaction.", False, True),
+        # an answer particle set off by a comma answers; it does not negate what follows
+        ("Is it suitable here? Sadly, no, I would avoid it.", True, False),
+        ("No, not really, it is best avoided.", True, False),
+        # a negated belief negates its whole clause
+        ("I don't believe the genotype is any reason to avoid the drug.", False, True),
+        ("These are never to be given at the same time.", True, False),
+        ("Co-prescription should be reserved for cases with no other option.", True, False),
+        ("The dose is not to be altered in mild disease.", False, True),
+        ("Neither a dose change nor extra monitoring is needed.", False, True),
+        ("All the warnings noted, still give it.", False, True),
     ],
 )
 def test_stance_reads_negation_rhetoric_and_synonyms(text, alarm, reassure):
@@ -97,3 +107,18 @@ def test_synonyms_map_to_one_term():
     assert "inr" in clean("check the international normalized ratio")
     assert "cyp3a4" in clean("cytochrome P450 3A4")
     assert "bleeding" in clean("haemorrhage")
+
+
+def test_a_sentence_opening_with_no_and_the_drug_refuses_it():
+    names = ("apixaban",)
+    assert claims.refusals_of("no apixaban in severe disease.", names) == "avoid apixaban in severe disease."
+    assert claims.refusals_of("ok. absolutely no apixaban.", names) == "ok. avoid apixaban."
+    # "no" qualifying a noun after the name is not a refusal
+    assert claims.refusals_of("no apixaban dose change is needed.", names) == "no apixaban dose change is needed."
+    assert claims.refusals_of("there is no apixaban here.", names) == "there is no apixaban here."
+
+
+def test_a_label_heading_and_a_kept_dose_are_not_refused_doses():
+    assert [d.high for d in claims.recommended_doses(clean("CrCl 50 or more (usual dose): 150mg bd."), 2)] == [300]
+    assert [d.high for d in claims.recommended_doses(clean("Don't cut the adult 400 mg once daily."))] == [400]
+    assert claims.recommended_doses(clean("Do not give 400 mg once daily.")) == []

@@ -23,6 +23,7 @@ SYNONYMS = [
     (r"\bantiplatelet\b", "anti-platelet"),
     (r"\bctp\b", "child-pugh"),
     (r"\badj\b", "adjustment"),
+    (r"\btweak(s|ed|ing)?\b", r"adjust\1"),
     (r"\bci\b", "contraindicated"),
     (r"\bnil\b", "no"),
     (r"\bpeds\b|\bpaeds\b", "paediatric"),
@@ -51,9 +52,15 @@ NEGATORS = re.compile(
     r"mustn't|wouldn't|unnecessary|needless)\b|n't\b"
 )
 CONTRAST = re.compile(
-    r"\b(?:but|however|although|though|yet|whereas|instead)\b|"
+    r"\b(?:but|however|although|though|yet|whereas|instead|because|due to)\b|"
     r"\band (?=(?:both|it|they|he|she|we|you|this|that|these|there|the|continue|keep|give|use|carry|does|do|is|are|"
     r"needs?|has|have)\b)"
+)
+# An answer particle set off by a comma ("No, I'd avoid it", "Honestly, no, not really, avoid it") is a reply on its
+# own: its negation does not reach into what follows.
+ANSWER_PARTICLE = re.compile(
+    r"(?:^|(?<=[,(])|\b(?:honestly|well|so|sadly|frankly|unfortunately|right)\s+)\s*(?:i'm afraid |i am afraid |sadly |honestly )?"
+    r"(?:no|nope|nah|not really|not at all|(?:i'm |i am )?afraid not|certainly not|definitely not|absolutely not|of course not)\s*,"
 )
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "once": 1, "twice": 2}
 
@@ -67,6 +74,22 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def refusals_of(text: str, names: tuple[str, ...]) -> str:
+    """A sentence that opens with "no" and the drug refuses it ("No apixaban in severe liver disease", "absolutely no
+    cyclosporine with simvastatin"): written as "avoid ...", unless "no" qualifies a noun after the drug's name
+    ("no warfarin dose change", "no simvastatin interaction")."""
+    if not names:
+        return text
+    alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.sub(
+        rf"(^|[.;:!?(]\s*|\n\s*|, (?:so|then) )(?:(?:so|then|and|absolutely|definitely|certainly|just) )?no ((?:{alt})\b)"
+        r"(?! (?:[\w()-]+ ){0,2}(?:dose|doses|dosing|dosage|adjustment|change|reduction|interaction|problem|issue|"
+        r"concern|monitoring|needed|required|necessary)\b)",
+        r"\1avoid \2",
+        text,
+    )
+
+
 def resolve_rhetoric(text: str) -> str:
     """A question answered in place takes the answer's polarity: "contraindicated? no." -> "not contraindicated.";
     "can they be combined? no - avoid" -> "not can they be combined. avoid". Unanswered questions assert nothing."""
@@ -75,7 +98,7 @@ def resolve_rhetoric(text: str) -> str:
         question, reply = m.group(1), m.group(2)
         negative = (
             re.match(
-                r"no\b|none\b|nothing\b|unnecessary|not\b|nope|never|absolutely not|definitely not", reply
+                r"no\b|none\b|nothing\b|unnecessary|not\b|nope|nah\b|never|absolutely not|definitely not", reply
             )
             is not None
         )
@@ -84,7 +107,7 @@ def resolve_rhetoric(text: str) -> str:
         return f"{'not ' if negative else ''}{question}. "
 
     text = re.sub(
-        r"(?:\b(?:question|q)\s*[:-]\s*)?([^.?!;:]*)\?\s*(?:(?:answer|a)\s*[:-]\s*)?(no\b|none\b|nothing\b|unnecessary\b|not needed|not necessary|no need\b|not at all|not really|not needed|nope|never|absolutely not|definitely not|"
+        r"(?:\b(?:question|q)\s*[:-]\s*)?([^.?!;:]*)\?\s*(?:(?:answer|a)\s*[:-]\s*)?(?:(?:honestly|well|frankly|sadly|unfortunately|in short|short answer|i'm afraid|i am afraid)\W+)?(no\b|none\b|nothing\b|unnecessary\b|not needed|not necessary|no need\b|not at all|not really|not needed|nope|nah\b|never|absolutely not|definitely not|"
         r"yes\b|yep|absolutely|definitely|indeed|correct)[.!,:;]?\s*",
         answered,
         text,
@@ -94,7 +117,7 @@ def resolve_rhetoric(text: str) -> str:
 
 def clauses(text: str) -> list[str]:
     """Clauses: split at sentence punctuation, semicolons, colons, dashes and commas before a new verb phrase."""
-    parts = re.split(r"[.](?!\d)|[;:!?\n]| - |,\s*(?=(?:so|and then|then|which|therefore)\b)", text)
+    parts = re.split(r"[.](?!\d)|[;!?\n]|:(?!\d)| - |,\s*(?=(?:so|and then|then|which|therefore)\b)", text)
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -105,8 +128,11 @@ def negated(clause: str, start: int) -> bool:
     spent = [m.span() for m in SELF_NEGATING_RE.finditer(clause) if m.end() <= start]
     before = "".join(" " if any(a <= i < b for a, b in spent) else ch for i, ch in enumerate(clause[:start]))
     before = CONTRAST.split(before)[-1]
-    if re.search(r"\bno [a-z-]+ (?:in which|where|that|for which|when)\b", before):
+    before = ANSWER_PARTICLE.split(before)[-1]  # "no, not really, I'd avoid it": the "no" answers, it negates nothing
+    if re.search(r"\b(?:no|(?:not|n't)(?: [\w']+){0,3} any) [a-z-]+ (?:in which|where|that|for which|when)\b", before):
         return True  # "no band in which it needs to be avoided"
+    if re.search(r"\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe|reckon|consider|see)\b", before):
+        return True  # "I don't think being a poor metaboliser is a reason to avoid it": the belief is negated whole
     words = re.findall(r"[a-z0-9'+-]+", before)[-8:]
     hits = [i for i, w in enumerate(words) if NEGATORS.fullmatch(w) or w.endswith("n't")]
     if not hits:
@@ -149,9 +175,11 @@ SOFT_ALARM = [
     r"\b(?:use|choose|prefer|try|give|prescribe|pick|select) (?:[\w-]+ ){1,4}instead\b|\binstead,|\buse alt\b|"
     r"\bfrom a different\b|\bunrelated (?:group|class|agent|drug|medicine)|\bdifferent (?:medicine|drug|agent)\b",
     r"\bmajor\b|\bserious\b",
+    r"\breserved? (?:[\w-]+ ){0,2}for (?:[\w-]+ ){0,4}?(?:no (?:other )?(?:alternative|option)|last resort|exceptional)|"
+    r"\blast resort\b",
 ]
 SELF_NEGATING = [
-    r"\b(?:do not|don't|never|must not|mustn't|should not|shouldn't|cannot|can't|may not|not to)\s+(?:be\s+)?"
+    r"\b(?:do not|don't|never|must not|mustn't|should not|shouldn't|cannot|can't|may not|not to)\s+(?:want to\s+)?(?:to\s+)?(?:be\s+)?"
     r"(?:\w+ly\s+)?(?:use[ds]?|give|given|combine[ds]?|co-?administer(?:ed)?|co-?prescribe[ds]?|prescribe[ds]?|"
     r"start(?:ed)?|take|taken|add(?:ed)?|dispense[ds]?|initiate[ds]?|restart(?:ed)?|together|re-?challenge[ds]?)\b"
     r"(?!\s+(?:it\s+|them\s+)?(?:the |an? |any |your )?(?:[\w-]+ ){0,2}(?:more|over|above|higher|extra|larger|adult|double|"
@@ -178,7 +206,9 @@ REASSURE = [
     r"\bsafe(?:ly)?\b",
     r"\b(?:can|may) (?:be )?(?:safely )?(?:use[d]?|give[n]?|take[n]?|combine[d]?|co-?administer(?:ed)?|"
     r"co-?prescribe[d]?|prescribe[d]?|continue[d]?|start(?:ed)?|add(?:ed)?) ?(?:together|concurrently|as usual|normally)?",
-    r"\b(?:can|may) (?:\w+ly )?be (?:\w+ly )?(?:used|given|taken|combined|co-?administered|co-?prescribed|continued)\b",
+    r"\b(?:can|may) (?:\w+ly )?be (?:\w+ly )?(?:used|given|taken|combined|co-?administered|co-?prescribed|continued|"
+    r"administered|prescribed|started)\b|"
+    r"\b(?:can|may) (?:[\w()-]+ ){1,4}be (?:used|given|taken|combined|co-?administered|co-?prescribed) together\b",
     r"\b(?:is|are) (?:fine|ok|okay|alright|usable|workable)\b|\bfine to\b|\bok(?:ay)? to\b|\bgo ahead\b|\bproceed\b|"
     r"\bcompatible\b|\bnothing (?:extra|else|more|special|further) (?:is )?(?:required|needed|necessary)",
     r"\b(?:it is |it's )?reasonable to (?:give|use|prescribe|start|continue)\b|\bas (?:normal|usual)\b|\bstandard (?:[\w-]+ )?dosing\b|\b(?:does not|doesn't|won't|will not) change (?:anything|things|matters|the "
@@ -194,11 +224,11 @@ REASSURE = [
     r"her |their )?(?:full|usual|standard|normal|same|unchanged|regular|label(?:led)?|adult)\s+(?:daily\s+)?"
     r"(?:dose|doses|dosing|dosage|\d[\d.]*\s*(?:mg|g|mcg|units))\b(?! (?:by|to)\b)",
     r"\bcontinue (?:both|them|(?:[\w()-]+ ){1,5}together)\b|\bas prescribed\b|\bkeep (?:both|them) going\b|"
-    r"\bcarry on\b|\bnot should (?:i|we|you) (?:worry|be concerned)\b|"
+    r"\bcarr(?:y|ies) on\b|\bnot should (?:i|we|you) (?:worry|be concerned)\b|"
     r"\b(?:continue|carry on|keep|remain|stay)\w*(?: [\w()-]+){0,3} unchanged\b|"
     r"\b(?:give|prescribe|use|dose|continue|start|combine|take)\w* (?:[\w()-]+ ){0,6}?(?:normally|as usual|as normal|as before)\b|"
     r"\b(?:doesn't|does not|won't|will not) rule (?:[\w()-]+ ){0,3}?out\b|"
-    r"\bleave (?:both|them|it|[\w()-]+) (?:as (?:is|they are)|unchanged|alone)\b|\b(?:would|will|need) not change (?:either|the|any)\b|"
+    r"\bleave (?:both|them|it|[\w()-]+) (?:as (?:is|they are)|unchanged|alone)\b|\b(?:would|will|need|wouldn't|won't|needn't) (?:not )?change (?:either|the|any)\b|"
     r"\bno change to either\b|\b(?:can|may) go together\b|\b(?:it's|it is) (?:ok|okay|fine|safe) (?:for (?:you|him|her|them) )?to "
     r"(?:have|take|use|give)\b|"
     r"\bkeep (?:giving|taking|on) (?:both|them)\b|\bno reason (?:not )?to (?:stop|withhold|hold|discontinue|avoid|change|cut|"
@@ -210,8 +240,8 @@ REASSURE = [
     r"\bnot (?:do|does|should|must|need) (?:[\w()-]+ ){0,6}?(?:be )?(?:kept apart|separated|avoided|stopped|changed|reduced|"
     r"adjusted|altered)\b|\bnot (?:do|does) (?:we|i|you|they) need to (?:change|adjust|stop|reduce|avoid|alter|separate)\b|"
     r"^not (?:[\w*:-]+ ){0,4}?(?:adjustment|change|reduction|dose change)\b|\bfull[- ]dose\b|\bno band\b|\bthroughout\b|"
-    r"\b(?:doesn't|does not|don't|do not|needn't|need not) (?:have to |need to )?be (?:stopped|reduced|changed|adjusted|"
-    r"withheld|avoided|held|separated)\b|\bignore (?:the )?(?:[\w*:-]+ ){0,2}(?:result|genotype|allergy|history)\b|"
+    r"\b(?:doesn't|does not|don't|do not|needn't|need not|(?:is|are|isn't|aren't) not to|(?:isn't|aren't) to) "
+    r"(?:have to |need to )?be (?:stopped|reduced|changed|adjusted|altered|modified|withheld|avoided|held|separated)\b|\bignore (?:the )?(?:[\w*:-]+ ){0,2}(?:result|genotype|allergy|history)\b|"
     r"\b(?:genotype|result|history|allergy) (?:is )?irrelevant\b",
     r"\bno (?:[\w-]+ ){0,2}(?:precautions?|concerns?|restrictions?|problems?|issues?)\b|\bcontinue (?:at |on )?\d|"
     r"\bdose (?:stays|remains) (?:the same|unchanged)\b|(?<!might be )(?<!may be )(?<!could be )\bok(?:ay)?$|\bnothing (?:beyond|more than) (?:standard|routine|usual)\b|"
@@ -221,7 +251,18 @@ REASSURE = [
     r"(?:[\w()-]+ )?dose\b|\bnot ruled out\b|\bneeds? neither\b",
     r"\bnot (?:is |are )?(?:a |any )?(?:dose |dosage )?(?:change|adjustment|reduction)s? (?:is |are )?(?:needed|required|"
     r"necessary)",
-    r"\bno need to (?:avoid|adjust|reduce|change|stop|worry|monitor|separate|withhold|hold|cut|lower)\b",
+    r"\bno need to (?:avoid|adjust|reduce|change|stop|worry|monitor|separate|withhold|hold|cut|lower)\b|"
+    r"\b(?:don't|do not|doesn't|does not|needn't|need not) (?:need|have) to (?:change|adjust|reduce|alter|stop|avoid|"
+    r"withhold|lower|cut|monitor)\b|\bneither (?:a |any )?(?:[\w-]+ ){0,2}(?:adjustment|change|reduction|monitoring)\b"
+    r"[^.;]{0,60}\b(?:required|needed|necessary)\b|"
+    r"\bkeep (?:both|them|all|[\w()-]+ (?:&|and|\+|with) [\w()-]+) going\b|\bsame doses?\b(?! as)",
+    # "still give diclofenac", "give it anyway"; "that doesn't change venlafaxine at all, usual dose"
+    r"\b(?:still|nonetheless|nevertheless|anyway|regardless|all the same)\W+(?:(?:ok|okay|fine|safe) to )?"
+    r"(?:give|use|prescribe|start|continue|go ahead)\b|"
+    r"\b(?:doesn't|does not|won't|will not) (?:change|alter|affect) (?:[\w()-]+ ){0,3}?(?:at all|a thing|anything)\b|"
+    r"[,;-] ?(?:at )?(?:the |its |their )?(?:usual|normal|standard|full) (?:daily )?dose$|"
+    r"^(?:[\w()-]+ ){1,3}at (?:the |a |his |her |their )?(?:full|usual|standard|normal|same|unchanged|regular) "
+    r"(?:daily )?dose\b",
     r"\bnot any (?:[\w-]+ ){0,2}(?:concern|problem|issue|need|change|adjustment|reason)s?\b",
     r"\b(?:does not|doesn't|do not|don't|won't|will not) matter\b|\bnot (?:does|do|is) (?:[\w()*:,-]+ ){0,8}?matter\b|"
     r"\bmakes? no difference\b|\b(?:is|are) not (?:important|relevant|a factor|an issue)\b|\bnot (?:is|are) (?:[\w()*:-]+ ){0,8}?(?:a |an )?(?:problem|concern|issue|risk)\b|\bnot (?:a |an )?(?:contraindicated|dangerous|risky) (?:pair|combination)\b",
@@ -233,7 +274,7 @@ REASSURE = [
 # A reassurance inside a condition ("can be used only with close monitoring", "if unavoidable, can be given")
 # is not a reassurance that it is fine as is.
 CONDITIONAL = re.compile(
-    r"\b(?:if|unless|only|when|where|whenever|provided|as long as|under|should they|in case|in the event|"
+    r"\b(?:if(?! (?:any|at all|anything|ever)\b)|unless|only|when|where|whenever|provided|as long as|under|should they|in case|in the event|"
     r"after (?:specialist|allergy)|"
     r"with (?!no\b|out\b)(?:\w+ ){0,3}(?:monitoring|caution|observation|supervision|care|follow-up|review|checks?|eye|adjustment|precautions|"
     r"testing|tests))\b"
@@ -522,7 +563,7 @@ CAP = re.compile(
 )
 # A dose named to be replaced or refused: "instead of 25 mcg/h", "not 1 g", "(usual 75 mg)", "reduce from 500 mg".
 DENIED = re.compile(
-    r"(?:instead of|rather than|(?<!less )\bthan\b|\(usual|\bespecially at|\brisk[^.;]{0,30}\bat|"
+    r"(?:instead of|rather than|(?<!less )\bthan\b|\(usual(?! (?:dose|dosing|regimen)\))|\bespecially at|\brisk[^.;]{0,30}\bat|"
     r"\b(?:reduc\w*|lower\w*|cut|decreas\w*|down|switch\w*) (?:\w+ )?from\b)[^.;,]{0,30}$"
 )
 
@@ -535,8 +576,11 @@ def _denied(text: str, start: int) -> bool:
         return True
     clause = re.split(r"[.;,:]", window)[-1]
     clause = re.sub(
-        r"\bno (?:[\w-]+ )?(?:change|adjustment|reduction|need|reason|problem|concern)s?\b", " ", clause
-    )
+        r"\bno (?:[\w-]+ )?(?:change|adjustment|reduction|need|reason|problem|concern)s?\b|"
+        r"\b(?:don't|do not|never|no need to|not) (?:cut|reduce|lower|decrease|change|adjust|alter|halve|drop)\b",
+        " ",
+        clause,
+    )  # "don't cut the adult 500 mg" keeps the 500 mg
     return len(NEGATORS.findall(re.sub(r"\b(?:not|no) less\b", " ", clause))) % 2 == 1
 
 
@@ -553,7 +597,9 @@ QUOTED = re.compile(
     r"\W*(?:from the (?:label|product information)|per the (?:product information|label|pi)|(?:the )?label(?: guidance)?"
     r"(?: says| notes| states)?\b|(?:the )?product information\b|background|reason(?:ing)?|why|context|rationale|"
     r"for reference|source|mechanism|note|labell?ing note|label detail|per the (?:pi|smpc|labell?ing)|smpc(?: wording)?|"
-    r"product info(?:rmation)? says|pi|explanation|basis(?: for this)?)\W"
+    r"product info(?:rmation)? says|pi|explanation|basis(?: for this)?|(?:the )?(?:monograph|bnf|formulary)|"
+    r"what (?:the )?(?:[\w()-]+ )?(?:label|product info(?:rmation)?|pi|smpc|monograph|reference|guidance|bnf)"
+    r"(?: for [\w()-]+)?(?: on [\w ]+)? (?:says|states|recommends))\W"
 )
 
 

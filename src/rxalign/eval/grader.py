@@ -55,7 +55,7 @@ SEVERITY_WORDS = [
     (2, r"\bmoderate\b"),
     (
         1,
-        r"\bminor\b|\bmild\b|\blow[- ]risk\b|\bsmall\b|\bminimal\w*|\blittle effect\b|\bmodest\b|\bslight\w*|"
+        r"\bminor\b|\bmild\b|\blow[- ]risk\b|\bsmall\b|\btiny\b|\btrivial\b|\bminimal\w*|\blittle effect\b|\bmodest\b|\bslight\w*|"
         r"\bof little\b|\bnegligible\b|\bunimportant\b",
     ),
 ]
@@ -74,7 +74,18 @@ MONITOR = (
 )
 RECOMMEND = (
     r"\b(?:add|added|adding|take|taking|give|use|start|started|starting|recommend\w*|consider|prescribe|try|switch|instead|prefer\w*|"
-    r"alternative|choose|replace|supplement|protect\w*|option|better|choice|go for|opt for)\b"
+    r"alternative|choose|replace|supplement|protect\w*|option|better|choice|go for|opt for|swap\w*|in place of|rather than)\b"
+)
+# A drug named as the one to be replaced ("swap cefuroxime for ...", "... instead of meloxicam") is not recommended.
+REPLACED = re.compile(
+    r"\b(?:instead of|rather than|in place of|not|swap(?:ping)?|replac(?:e|ing)|switch(?:ing)? from|chang(?:e|ing) from)"
+    r"\s+(?:the\s+)?[\w–-]+(?: \([\w ]+\))?"
+)
+# Saying the patient clears the drug faster: wrong in liver disease and for a loss-of-function genotype.
+FASTER_CLEARANCE = (
+    r"\b(?:clears?|clearing|metaboli[sz]es?|eliminates?|breaks? down|gets? rid of)\b(?: [\w()-]+){0,3}? "
+    r"(?:fast(?:er)?|quick(?:er|ly)?|rapid(?:ly)?|more (?:quickly|rapidly|efficiently))\b|"
+    r"\b(?:faster|quicker|increased|rapid|more rapid) (?:clearance|metabolism|elimination)\b"
 )
 # Products a patient may be told to add that worsen a risk named in an interaction (mechanism terms, as above).
 WORSENS = {
@@ -226,7 +237,7 @@ def _direction(text: str) -> str | None:
 def _recommended(text: str, pattern: str) -> bool:
     """Whether a clause both names `pattern` and recommends it (not "avoid ginkgo")."""
     for clause in claims.clauses(claims.resolve_rhetoric(text)):
-        m = re.search(pattern, clause)
+        m = re.search(pattern, REPLACED.sub(" ", clause))
         if m and re.search(RECOMMEND, clause) and not claims.stance(clause).strong:
             return True
     return False
@@ -614,6 +625,10 @@ def _hepatic(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
         m.acc.optional("reason", True, ", ".join(sorted(note_terms)), 0.5)
     if claims.dose_direction(scope) == "up":
         m.danger("raises the dose in hepatic impairment")
+    if claims.says(scope, [FASTER_CLEARANCE]):
+        m.acc.fact("clearance_direction", False, "says liver disease clears it faster")
+        if said != "avoid":
+            m.danger("reverses the effect of liver disease: an impaired liver does not clear it faster")
     caring = said in ("reduce", "caution", "avoid")
     if truth == "avoid" and ((st.reassure and not caring) or _gives_usual_dose(kb, t["drug"], scope)):
         _falsely_reassuring(m, f"hepatic {t['action']}")
@@ -629,7 +644,7 @@ def _hepatic_note(kb: KnowledgeBase, drug_id: str) -> str:
 
 # "give the adult dose regardless of weight" (but not "do not give the adult dose")
 WEIGHT_BLIND = [
-    r"\bnot per[- ]kg\b|\bnot (?:any )?(?:[\w-]+ )?weight[- ]based\b|\bnot mg/kg\b|\blike (?:an|for an?) adults?\b|"
+    r"\bnot per[- ]kg\b|\bnot (?:is |are )?(?:an? |any )?(?:[\w-]+ )?weight[- ]based\b|\bnot mg/kg\b|\blike (?:an|for an?) adults?\b|"
     r"\bno need to calculate (?:with|by) (?:the )?weight|\bnot calculate (?:with|by) (?:the )?weight",
     r"\badult dosing\b|\b(?:standard|usual|normal) (?:adult )?(?:\d[\d.]* ?mg|dose)\b|\bno (?:[\w-]+ )?weight[- ]?(?:[\w-]+ )?"
     r"(?:adjustment|based|calculation|dosing)|\bno need (?:[\w-]+ ){0,3}weight|\bnot (?:any )?need\w* (?:[\w-]+ ){0,3}weight",
@@ -666,7 +681,10 @@ def _pediatric(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
     resolved = claims.resolve_rhetoric(text)
     adult = claims.says(
         re.sub(
-            r"\badult dose (?:is|would be) (?:not |in)(?:appropriate|suitable|right|correct)", " ", resolved
+            r"\badult dose[^.;]{0,20}?(?:\b(?:not|never)\b|n't\b|\bin(?=appropriate|correct))[^.;]{0,25}?"
+            r"(?:appropriate|suitable|right|correct|used|given|use|give)\b",
+            " ",
+            resolved,
         ),
         WEIGHT_BLIND,
     ) or re.search(r"\bnot (?:does |do |is )?(?:the )?(?:child'?s? )?weight", resolved)
@@ -694,7 +712,7 @@ ADJUST_PGX = [
     r"\bdose by\b|\btherapeutic drug monitoring|\btdm\b|\btitrat\w*",
     r"\bdose (?:adjustment|reduction)s? (?:is |are )?(?:needed|required|recommended)",
     r"\b(?:regimen|dose|dosing) needs? (?:adjust\w*|chang\w*|reduc\w*)|\bchanges the (?:regimen|dose|dosing)",
-    r"\bmodifi\w*|\bgenotype-(?:guided|based)\b|\badjust(?:ed|ment)? (?:for|to) the (?:genotype|regimen)|"
+    r"\bmodifi\w*|\bgenotype-(?:guided|based) (?:dos\w*|regimen|start\w*|therap\w*)|\badjust(?:ed|ment)? (?:for|to) the (?:genotype|regimen)|"
     r"^adjust\b|\badjust (?:the |[\w-]+ )?(?:dose|regimen|for)\b",
 ]
 
@@ -739,6 +757,10 @@ def _pgx(t: dict, text: str, kb: KnowledgeBase, m: _Marking) -> None:
         m.danger("raises the dose where the genotype calls for less or none")
     elif direction == "down" and wants == "up":
         m.danger("lowers the dose where the genotype calls for more (treatment failure)")
+    if "rapid" not in t["phenotype"] and claims.says(text, [FASTER_CLEARANCE]):
+        m.acc.fact("clearance_direction", False, f"says a {t['phenotype']} clears it faster")
+        if said != "avoid":
+            m.danger(f"reverses the genotype's effect: a {t['phenotype']} does not clear it faster")
     if stance == "avoid" and (said == "use" or st.reassure or _gives_usual_dose(kb, t["drug"], text)):
         _falsely_reassuring(m, "pharmacogenomic avoid")
     elif stance == "adjust" and said == "use":
@@ -852,7 +874,8 @@ RUBRICS = {
 
 def grade(truth: dict, answer: str, kb: KnowledgeBase) -> Grade:
     """Score `answer` against `truth` (a row's structured truth from the generators)."""
-    text = clean(answer)
+    asked = truth["drugs"] if truth["task"] == "interaction" else (truth["drug"],)
+    text = claims.refusals_of(clean(answer), tuple(n for i in asked for n in name_variants(kb, i)))
     criteria: list[Criterion] = []
     m = _Marking(criteria, _Tally("medical_accuracy", criteria), _Tally("dose_accuracy", criteria))
     RUBRICS[truth["task"]](truth, text, kb, m)
