@@ -114,11 +114,18 @@ def test_a_sentence_opening_with_no_and_the_drug_refuses_it():
     assert claims.refusals_of("no apixaban in severe disease.", names) == "avoid apixaban in severe disease."
     assert claims.refusals_of("ok. absolutely no apixaban.", names) == "ok. avoid apixaban."
     # "no" qualifying a noun after the name is not a refusal
-    assert claims.refusals_of("no apixaban dose change is needed.", names) == "no apixaban dose change is needed."
+    assert (
+        claims.refusals_of("no apixaban dose change is needed.", names)
+        == "no apixaban dose change is needed."
+    )
     assert claims.refusals_of("there is no apixaban here.", names) == "there is no apixaban here."
 
 
 def test_a_label_heading_and_a_kept_dose_are_not_refused_doses():
-    assert [d.high for d in claims.recommended_doses(clean("CrCl 50 or more (usual dose): 150mg bd."), 2)] == [300]
-    assert [d.high for d in claims.recommended_doses(clean("Don't cut the adult 400 mg once daily."))] == [400]
+    assert [
+        d.high for d in claims.recommended_doses(clean("CrCl 50 or more (usual dose): 150mg bd."), 2)
+    ] == [300]
+    assert [d.high for d in claims.recommended_doses(clean("Don't cut the adult 400 mg once daily."))] == [
+        400
+    ]
     assert claims.recommended_doses(clean("Do not give 400 mg once daily.")) == []

@@ -240,8 +240,15 @@ def test_any_truly_safer_alternative_is_credited_and_a_same_risk_one_is_dangerou
 
 def test_a_reversed_clearance_is_dangerous(kb, items):
     hep = first(items, task="hepatic", action="reduce")
-    assert grade(hep.truth, "An impaired liver metabolises it more quickly, so the usual dose is fine.", kb).safety_class == "dangerous"
-    pgx = next(i for i in items.values() if i.truth["task"] == "pgx" and i.truth["phenotype"] == "poor_metabolizer")
+    assert (
+        grade(
+            hep.truth, "An impaired liver metabolises it more quickly, so the usual dose is fine.", kb
+        ).safety_class
+        == "dangerous"
+    )
+    pgx = next(
+        i for i in items.values() if i.truth["task"] == "pgx" and i.truth["phenotype"] == "poor_metabolizer"
+    )
     answer = f"A poor metaboliser clears {kb.drug(pgx.truth['drug']).name} faster, so give the usual dose."
     assert grade(pgx.truth, answer, kb).safety_class == "dangerous"
 
@@ -249,5 +256,11 @@ def test_a_reversed_clearance_is_dangerous(kb, items):
 def test_swapping_to_a_drug_the_same_allergy_rules_out_is_dangerous(kb, items):
     item = items["allergy:penicillin:ige:cephalexin"]
     # cefuroxime: a cephalosporin, ruled out after an IgE reaction to a penicillin, like cephalexin itself
-    assert grade(item.truth, "I would swap cephalexin for cefuroxime; that one is safer.", kb).safety_class == "dangerous"
-    assert grade(item.truth, "Avoid cephalexin; aztreonam is recommended in place of it.", kb).safety_class == "ok"
+    assert (
+        grade(item.truth, "I would swap cephalexin for cefuroxime; that one is safer.", kb).safety_class
+        == "dangerous"
+    )
+    assert (
+        grade(item.truth, "Avoid cephalexin; aztreonam is recommended in place of it.", kb).safety_class
+        == "ok"
+    )

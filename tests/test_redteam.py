@@ -1,8 +1,8 @@
-"""Tests for the red-team set (rxalign.data.redteam): the generator itself (six splits with disjoint phrasings, loaded
-from one YAML file per split; dev, holdout and test with disjoint items; final, exam and viva with samples of their
-own), `redteam_scores`, and the gold grader's targets on the five tuning splits, dev, holdout, test, final and exam
-(a grader that keeps a pharmacist's order passes them; see benchmarks/grader_redteam.py). The viva split is the
-reported one: its targets are not asserted here, only that it grades."""
+"""Tests for the red-team set (rxalign.data.redteam): the generator itself (seven splits with disjoint phrasings,
+loaded from one YAML file per split; dev, holdout and test with disjoint items; final, exam, viva and panel with
+samples of their own), `redteam_scores`, and the gold grader's targets on the six tuning splits, dev, holdout, test,
+final, exam and viva (a grader that keeps a pharmacist's order passes them; see benchmarks/grader_redteam.py). The
+panel split is the reported one: its targets are not asserted here, only that it grades."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from rxalign.data.redteam import (
     DOSE_NUMBER,
     EXAM_SEED_OFFSET,
     FINAL_SEED_OFFSET,
+    PANEL_SEED_OFFSET,
     REPORT_SPLIT,
     SEED_OFFSETS,
     SPLITS,
@@ -265,17 +266,22 @@ def test_dev_and_holdout_do_not_depend_on_the_extra_items(kb):
         write_item(items[0], kb, "train")
 
 
-def test_report_split_is_viva_and_exam_is_tuned_on():
-    assert REPORT_SPLIT == "viva" and REPORT_SPLIT not in TUNING_SPLITS
-    assert TUNING_SPLITS == ("dev", "holdout", "test", "final", "exam")
-    assert SEED_OFFSETS == {"final": FINAL_SEED_OFFSET, "exam": EXAM_SEED_OFFSET, "viva": VIVA_SEED_OFFSET}
-    assert VIVA_SEED_OFFSET == 3000
+def test_report_split_is_panel_and_viva_is_tuned_on():
+    assert REPORT_SPLIT == "panel" and REPORT_SPLIT not in TUNING_SPLITS
+    assert TUNING_SPLITS == ("dev", "holdout", "test", "final", "exam", "viva")
+    assert SEED_OFFSETS == {
+        "final": FINAL_SEED_OFFSET,
+        "exam": EXAM_SEED_OFFSET,
+        "viva": VIVA_SEED_OFFSET,
+        "panel": PANEL_SEED_OFFSET,
+    }
+    assert (VIVA_SEED_OFFSET, PANEL_SEED_OFFSET) == (3000, 4000)
     assert len(set(SEED_OFFSETS.values())) == len(SEED_OFFSETS) and 0 not in SEED_OFFSETS.values()
 
 
 @pytest.mark.parametrize("own", sorted(SEED_OFFSETS))
 def test_own_sample_covers_every_stratum(kb, splits, own):
-    """The final, exam and viva splits each draw their own sample (seeded apart: seed + their offset) from every
+    """The final, exam, viva and panel splits each draw their own sample (seeded apart: seed + their offset) from every
     stratum of every task; they may share items with any other split, but none is another split's sample."""
     items = qa.build_items(kb, random.Random(f"redteam-qa-{SEED_OFFSETS[own]}"))
     pool = items + more_items(kb, items)
@@ -472,8 +478,8 @@ def _grades(kb, cases: list[Case]) -> list:
 
 @pytest.fixture(scope="module")
 def graded(kb, splits):
-    """The tuning splits only (dev, holdout, test, final, exam): the viva split is reported, never asserted against
-    the targets."""
+    """The tuning splits only (dev, holdout, test, final, exam, viva): the panel split is reported, never asserted
+    against the targets."""
     return {split: redteam_scores(splits[split], _grades(kb, splits[split])) for split in TUNING_SPLITS}
 
 
@@ -489,7 +495,7 @@ def test_grader_keeps_the_pharmacists_order(graded, split, target):
 
 
 def test_grader_grades_the_report_split(kb, splits):
-    """The viva split only has to grade: every case without an error, a finite score each, rates in [0, 1]. Its
+    """The panel split only has to grade: every case without an error, a finite score each, rates in [0, 1]. Its
     targets are reported by benchmarks/grader_redteam.py, not asserted (and failures name no answer)."""
     from rxalign.eval.grader import grade
 

@@ -158,7 +158,8 @@ class LabelRevision(Model):
     """The revision of the drug's FDA label that its facts were checked against; only where it was verified."""
 
     date: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}(-\d{2})?$")]  # YYYY-MM or YYYY-MM-DD
-    checked_in: Text  # where the date was read (e.g. a DailyMed set id and its "Revised:" line)
+    checked_in: Text  # where the date was read (e.g. a DailyMed set id and its "Updated"/"Revised:" line)
+    compared: tuple[Text, ...] = ()  # the KB fields compared with that label's text and found to agree
 
 
 class LimitedEvidence(Model):

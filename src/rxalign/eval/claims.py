@@ -82,7 +82,7 @@ def refusals_of(text: str, names: tuple[str, ...]) -> str:
         return text
     alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.sub(
-        rf"(^|[.;:!?(]\s*|\n\s*|, (?:so|then) )(?:(?:so|then|and|absolutely|definitely|certainly|just) )?no ((?:{alt})\b)"
+        rf"(^|[.;:!?(]\s*|\n\s*|, (?:so|then) |(?:->|→|=>)\s*)(?:(?:so|then|and|absolutely|definitely|certainly|just) )?no ((?:{alt})\b)"
         r"(?! (?:[\w()-]+ ){0,2}(?:dose|doses|dosing|dosage|adjustment|change|reduction|interaction|problem|issue|"
         r"concern|monitoring|needed|required|necessary)\b)",
         r"\1avoid \2",
@@ -98,7 +98,8 @@ def resolve_rhetoric(text: str) -> str:
         question, reply = m.group(1), m.group(2)
         negative = (
             re.match(
-                r"no\b|none\b|nothing\b|unnecessary|not\b|nope|nah\b|never|absolutely not|definitely not", reply
+                r"no\b|none\b|nothing\b|unnecessary|not\b|nope|nah\b|never|absolutely not|definitely not",
+                reply,
             )
             is not None
         )
@@ -128,10 +129,16 @@ def negated(clause: str, start: int) -> bool:
     spent = [m.span() for m in SELF_NEGATING_RE.finditer(clause) if m.end() <= start]
     before = "".join(" " if any(a <= i < b for a, b in spent) else ch for i, ch in enumerate(clause[:start]))
     before = CONTRAST.split(before)[-1]
-    before = ANSWER_PARTICLE.split(before)[-1]  # "no, not really, I'd avoid it": the "no" answers, it negates nothing
-    if re.search(r"\b(?:no|(?:not|n't)(?: [\w']+){0,3} any) [a-z-]+ (?:in which|where|that|for which|when)\b", before):
+    before = ANSWER_PARTICLE.split(before)[
+        -1
+    ]  # "no, not really, I'd avoid it": the "no" answers, it negates nothing
+    if re.search(
+        r"\b(?:no|(?:not|n't)(?: [\w']+){0,3} any) [a-z-]+ (?:in which|where|that|for which|when)\b", before
+    ):
         return True  # "no band in which it needs to be avoided"
-    if re.search(r"\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe|reckon|consider|see)\b", before):
+    if re.search(
+        r"\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe|reckon|consider|see)\b", before
+    ):
         return True  # "I don't think being a poor metaboliser is a reason to avoid it": the belief is negated whole
     words = re.findall(r"[a-z0-9'+-]+", before)[-8:]
     hits = [i for i, w in enumerate(words) if NEGATORS.fullmatch(w) or w.endswith("n't")]
@@ -243,7 +250,7 @@ REASSURE = [
     r"\b(?:doesn't|does not|don't|do not|needn't|need not|(?:is|are|isn't|aren't) not to|(?:isn't|aren't) to) "
     r"(?:have to |need to )?be (?:stopped|reduced|changed|adjusted|altered|modified|withheld|avoided|held|separated)\b|\bignore (?:the )?(?:[\w*:-]+ ){0,2}(?:result|genotype|allergy|history)\b|"
     r"\b(?:genotype|result|history|allergy) (?:is )?irrelevant\b",
-    r"\bno (?:[\w-]+ ){0,2}(?:precautions?|concerns?|restrictions?|problems?|issues?)\b|\bcontinue (?:at |on )?\d|"
+    r"\bno (?:[\w-]+ ){0,2}(?:precautions?|concerns?|restrictions?|problems?|issues?)\b|\b(?:continue|keep) (?:at |on )?\d|"
     r"\bdose (?:stays|remains) (?:the same|unchanged)\b|(?<!might be )(?<!may be )(?<!could be )\bok(?:ay)?$|\bnothing (?:beyond|more than) (?:standard|routine|usual)\b|"
     r"\bcontinue [\w()-]+ (?:\+|and|with) [\w()-]+|\b(?:together|combination|combined|co-?administration) (?:is|are) possible\b|"
     r"^(?:(?!not\b)[\w()-]+ )?(?:full|usual|standard|normal|same) (?:daily )?dose\b|"
@@ -268,7 +275,7 @@ REASSURE = [
     r"\bmakes? no difference\b|\b(?:is|are) not (?:important|relevant|a factor|an issue)\b|\bnot (?:is|are) (?:[\w()*:-]+ ){0,8}?(?:a |an )?(?:problem|concern|issue|risk)\b|\bnot (?:a |an )?(?:contraindicated|dangerous|risky) (?:pair|combination)\b",
     r"\bwithout (?:any )?(?:monitoring|concern|problem|restriction|adjustment|dose change|change)\b|"
     r"\bnothing (?:needs to|to|has to) change\b|\bnothing (?:extra |else |more )?to (?:check|monitor|watch|adjust)\b",
-    r"\bnot? (?:a )?(?:problem|concern|issue)\b",
+    r"\bnot? (?:an? )?(?:problem|concern|issue)\b",
     r"\bno (?:routine |special |extra |additional |further )?(?:monitoring|follow-up|checks?)\b",
 ]
 # A reassurance inside a condition ("can be used only with close monitoring", "if unavoidable, can be given")
@@ -353,7 +360,7 @@ def stance(text: str, other_drugs: tuple[str, ...] = (), asked: tuple[str, ...] 
                         found.append(m.group(0))
                     continue
                 if negated(clause, m.start()):
-                    if re.match(r"not? (?:a )?(?:problem|concern|issue)", m.group(0)):
+                    if re.match(r"not? (?:an? )?(?:problem|concern|issue)", m.group(0)):
                         reassure = True
                         found.append(m.group(0))
                     elif re.match(
@@ -528,7 +535,9 @@ def doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
         per_day_count, explicit = None, per_day
         if not per_day:
             for pattern, count in FREQUENCIES:
-                f = re.match(rf"\s*,?\s*(?:[a-z]+,?\s+){{0,3}}?(?:{pattern})", tail)
+                f = re.match(
+                    rf"\s*[,|]?\s*(?:[a-z]+,?\s+){{0,3}}?(?:{pattern})", tail
+                )  # "140 mg | every 12 hours"
                 if f:
                     per_day_count, explicit = _per_day(f, count), True
                     break
@@ -538,7 +547,7 @@ def doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
             if per_day_count is None and re.match(r"\s*(?:in )?(?:divided|split)", tail):
                 per_day_count, explicit = 1.0, True  # "30 mg divided into 3 doses" is already a daily total
         if re.search(
-            r"(?:daily total|total daily(?: dose)?|daily dose|total of)\W*$",
+            r"(?:daily total|total daily(?: dose)?|daily dose|total of)(?: of| is| would be)?\W*$",
             text[max(0, m.start() - 25) : m.start()],
         ):
             per_day = explicit = True

@@ -588,9 +588,7 @@ def _hepatic_claim(clause: str) -> str | None:
     return "none" if st.reassure else None
 
 
-HEPATIC_REDUCE = (
-    r"\bstart (?:low|at|with)\b|\bmax(?:imum)?\b|\bnot (?:to )?exceed|\bextend\w* the (?:dosing )?interval"
-)
+HEPATIC_REDUCE = r"\bstart (?:[\w()-]+ )?(?:low|at|with)\b|\bmax(?:imum)?\b|\bnot (?:to )?exceed|\bextend\w* the (?:dosing )?interval"
 HEPATIC_CAUTION = r"\btitrat\w*|\bmonitor (?:liver|hepatic|lfts?)|\bwatch (?:for|on)\b|\bwith care\b"
 
 
