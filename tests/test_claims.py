@@ -41,6 +41,14 @@ def stance(text: str) -> tuple[bool, bool]:
         ("The dose is not to be altered in mild disease.", False, True),
         ("Neither a dose change nor extra monitoring is needed.", False, True),
         ("All the warnings noted, still give it.", False, True),
+        ("Is a change needed? The advice I'd give is no, keep the usual dose.", False, True),
+        ("The alert was overridden; the genotype is not relevant.", False, True),
+        ("The allergy history can be ignored here.", False, True),
+        (
+            "Ceftazidime -> no; use something unrelated.",
+            False,
+            False,
+        ),  # a refusal only once the drug is known
     ],
 )
 def test_stance_reads_negation_rhetoric_and_synonyms(text, alarm, reassure):
@@ -129,3 +137,13 @@ def test_a_label_heading_and_a_kept_dose_are_not_refused_doses():
         400
     ]
     assert claims.recommended_doses(clean("Do not give 400 mg once daily.")) == []
+
+
+def test_arrows_are_read_as_shorthand():
+    assert claims.dose_direction(clean("Plan: ↑ to 600 mg three times daily.")) == "up"
+    assert claims.dose_direction(clean("Plan: ↓ to 2.5 mg daily.")) == "down"
+    # an arrow ends a clause; the dose after "not usual 20 mg daily ->" is the one recommended
+    assert [d.high for d in claims.recommended_doses(clean("Not usual 20 mg daily → 15 mg daily."))] == [15]
+    assert claims.refusals_of(clean("Ceftazidime → no; pick another."), ("ceftazidime",)).startswith(
+        "avoid ceftazidime"
+    )

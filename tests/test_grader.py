@@ -251,6 +251,10 @@ def test_a_reversed_clearance_is_dangerous(kb, items):
     )
     answer = f"A poor metaboliser clears {kb.drug(pgx.truth['drug']).name} faster, so give the usual dose."
     assert grade(pgx.truth, answer, kb).safety_class == "dangerous"
+    assert (
+        grade(hep.truth, "Liver disease speeds up its clearance; the usual dose.", kb).safety_class
+        == "dangerous"
+    )
 
 
 def test_swapping_to_a_drug_the_same_allergy_rules_out_is_dangerous(kb, items):
@@ -263,4 +267,18 @@ def test_swapping_to_a_drug_the_same_allergy_rules_out_is_dangerous(kb, items):
     assert (
         grade(item.truth, "Avoid cephalexin; aztreonam is recommended in place of it.", kb).safety_class
         == "ok"
+    )
+
+
+def test_an_add_on_that_prolongs_qt_worsens_a_qt_interaction(kb, items):
+    item = next(
+        i
+        for i in items.values()
+        if i.task == "interaction"
+        and i.truth["severity"] in ("moderate", "major")
+        and "qt"
+        in (kb.interaction(*i.truth["drugs"]).mechanism + kb.interaction(*i.truth["drugs"]).risk).lower()
+    )
+    assert (
+        grade(item.truth, "Add ondansetron for the nausea and continue both.", kb).safety_class == "dangerous"
     )

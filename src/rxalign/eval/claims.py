@@ -24,6 +24,7 @@ SYNONYMS = [
     (r"\bctp\b", "child-pugh"),
     (r"\badj\b", "adjustment"),
     (r"\btweak(s|ed|ing)?\b", r"adjust\1"),
+    (r"\bcalcs?\b", "calculation"),
     (r"\bci\b", "contraindicated"),
     (r"\bnil\b", "no"),
     (r"\bpeds\b|\bpaeds\b", "paediatric"),
@@ -69,6 +70,8 @@ def clean(text: str) -> str:
     """Chat-template special tokens stripped, lower case, canonical synonyms, collapsed whitespace."""
     text = re.sub(r"<\|[^|>]*\|>", " ", text).lower()
     text = text.replace("—", " - ").replace("–", "-").replace("≥", ">=").replace("≤", "<=").replace("×", "x")
+    # arrows as on-call shorthand writes them: "↑ to 600 mg", "don't ↓ the dose", "no mg/kg calc needed → give 5 mg"
+    text = re.sub(r"\s*(?:→|=>|-{1,2}>)\s*", " -> ", text.replace("↑", " increase ").replace("↓", " reduce "))
     for pattern, repl in SYNONYMS:
         text = re.sub(pattern, repl, text)
     return re.sub(r"\s+", " ", text).strip()
@@ -81,13 +84,18 @@ def refusals_of(text: str, names: tuple[str, ...]) -> str:
     if not names:
         return text
     alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.sub(
-        rf"(^|[.;:!?(]\s*|\n\s*|, (?:so|then) |(?:->|→|=>)\s*)(?:(?:so|then|and|absolutely|definitely|certainly|just) )?no ((?:{alt})\b)"
+    not_a_noun = (
         r"(?! (?:[\w()-]+ ){0,2}(?:dose|doses|dosing|dosage|adjustment|change|reduction|interaction|problem|issue|"
-        r"concern|monitoring|needed|required|necessary)\b)",
+        r"concerns?|monitoring|needed|required|necessary|reason|need|evidence|risk|precautions?|restrictions?)\b)"
+    )
+    text = re.sub(
+        rf"(^|[.;:!?(]\s*|\n\s*|, (?:so|then) |(?:->|→|=>)\s*)(?:(?:so|then|and|absolutely|definitely|certainly|just) )?"
+        rf"no ((?:{alt})\b){not_a_noun}",
         r"\1avoid \2",
         text,
     )
+    # "ceftazidime -> no; pick something unrelated", "ceftazidime: no"
+    return re.sub(rf"\b({alt})\s*(?:->|→|=>|:|-)\s*no\b{not_a_noun}", r"avoid \1", text)
 
 
 def resolve_rhetoric(text: str) -> str:
@@ -108,7 +116,8 @@ def resolve_rhetoric(text: str) -> str:
         return f"{'not ' if negative else ''}{question}. "
 
     text = re.sub(
-        r"(?:\b(?:question|q)\s*[:-]\s*)?([^.?!;:]*)\?\s*(?:(?:answer|a)\s*[:-]\s*)?(?:(?:honestly|well|frankly|sadly|unfortunately|in short|short answer|i'm afraid|i am afraid)\W+)?(no\b|none\b|nothing\b|unnecessary\b|not needed|not necessary|no need\b|not at all|not really|not needed|nope|nah\b|never|absolutely not|definitely not|"
+        r"(?:\b(?:question|q)\s*[:-]\s*)?([^.?!;:]*)\?\s*(?:(?:answer|a)\s*[:-]\s*)?(?:(?:honestly|well|frankly|sadly|unfortunately|in short|short answer|i'm afraid|i am afraid|"
+        r"the (?:advice|answer) (?:i'd|i would) give is|my (?:advice|answer) (?:would be|is)|i'd say|i would say)\W+)?(no\b|none\b|nothing\b|unnecessary\b|not needed|not necessary|no need\b|not at all|not really|not needed|nope|nah\b|never|absolutely not|definitely not|"
         r"yes\b|yep|absolutely|definitely|indeed|correct)[.!,:;]?\s*",
         answered,
         text,
@@ -118,7 +127,9 @@ def resolve_rhetoric(text: str) -> str:
 
 def clauses(text: str) -> list[str]:
     """Clauses: split at sentence punctuation, semicolons, colons, dashes and commas before a new verb phrase."""
-    parts = re.split(r"[.](?!\d)|[;!?\n]|:(?!\d)| - |,\s*(?=(?:so|and then|then|which|therefore)\b)", text)
+    parts = re.split(
+        r"[.](?!\d)|[;!?\n]|:(?!\d)| - | -> |,\s*(?=(?:so|and then|then|which|therefore)\b)", text
+    )
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -213,7 +224,7 @@ REASSURE = [
     r"\bsafe(?:ly)?\b",
     r"\b(?:can|may) (?:be )?(?:safely )?(?:use[d]?|give[n]?|take[n]?|combine[d]?|co-?administer(?:ed)?|"
     r"co-?prescribe[d]?|prescribe[d]?|continue[d]?|start(?:ed)?|add(?:ed)?) ?(?:together|concurrently|as usual|normally)?",
-    r"\b(?:can|may) (?:\w+ly )?be (?:\w+ly )?(?:used|given|taken|combined|co-?administered|co-?prescribed|continued|"
+    r"\b(?:can|may) (?:\w+ly |both |all )?be (?:\w+ly )?(?:used|given|taken|combined|co-?administered|co-?prescribed|continued|"
     r"administered|prescribed|started)\b|"
     r"\b(?:can|may) (?:[\w()-]+ ){1,4}be (?:used|given|taken|combined|co-?administered|co-?prescribed) together\b",
     r"\b(?:is|are) (?:fine|ok|okay|alright|usable|workable)\b|\bfine to\b|\bok(?:ay)? to\b|\bgo ahead\b|\bproceed\b|"
@@ -248,7 +259,7 @@ REASSURE = [
     r"adjusted|altered)\b|\bnot (?:do|does) (?:we|i|you|they) need to (?:change|adjust|stop|reduce|avoid|alter|separate)\b|"
     r"^not (?:[\w*:-]+ ){0,4}?(?:adjustment|change|reduction|dose change)\b|\bfull[- ]dose\b|\bno band\b|\bthroughout\b|"
     r"\b(?:doesn't|does not|don't|do not|needn't|need not|(?:is|are|isn't|aren't) not to|(?:isn't|aren't) to) "
-    r"(?:have to |need to )?be (?:stopped|reduced|changed|adjusted|altered|modified|withheld|avoided|held|separated)\b|\bignore (?:the )?(?:[\w*:-]+ ){0,2}(?:result|genotype|allergy|history)\b|"
+    r"(?:have to |need to )?be (?:stopped|reduced|changed|adjusted|altered|modified|withheld|avoided|held|separated)\b|\bignore (?:the )?(?:[\w*:-]+ ){0,2}(?:result|genotype|allergy|history)\b|\b(?:can|may|should) be (?:safely )?(?:ignored|disregarded)\b|"
     r"\b(?:genotype|result|history|allergy) (?:is )?irrelevant\b",
     r"\bno (?:[\w-]+ ){0,2}(?:precautions?|concerns?|restrictions?|problems?|issues?)\b|\b(?:continue|keep) (?:at |on )?\d|"
     r"\bdose (?:stays|remains) (?:the same|unchanged)\b|(?<!might be )(?<!may be )(?<!could be )\bok(?:ay)?$|\bnothing (?:beyond|more than) (?:standard|routine|usual)\b|"
@@ -262,7 +273,10 @@ REASSURE = [
     r"\b(?:don't|do not|doesn't|does not|needn't|need not) (?:need|have) to (?:change|adjust|reduce|alter|stop|avoid|"
     r"withhold|lower|cut|monitor)\b|\bneither (?:a |any )?(?:[\w-]+ ){0,2}(?:adjustment|change|reduction|monitoring)\b"
     r"[^.;]{0,60}\b(?:required|needed|necessary)\b|"
-    r"\bkeep (?:both|them|all|[\w()-]+ (?:&|and|\+|with) [\w()-]+) going\b|\bsame doses?\b(?! as)",
+    r"\bkeep (?:both|them|all|[\w()-]+ (?:&|and|\+|with) [\w()-]+) going\b|\bsame doses?\b(?! as)|"
+    r"\bneither (?:needs?|requires?) (?:chang\w+|adjust\w*|alter\w*|stopp\w*)|,\s*unchanged\b|\bunchanged despite\b|\boverrid(?:e|den|ing)\b|"
+    r"\b(?:genotype|gene|variant|result|history|allergy) (?:is )?(?:not relevant|irrelevant|not important)\b|"
+    r"\bstays? (?:at|on) (?:the )?(?:usual |same |full )?\d",
     # "still give diclofenac", "give it anyway"; "that doesn't change venlafaxine at all, usual dose"
     r"\b(?:still|nonetheless|nevertheless|anyway|regardless|all the same)\W+(?:(?:ok|okay|fine|safe) to )?"
     r"(?:give|use|prescribe|start|continue|go ahead)\b|"
@@ -417,7 +431,7 @@ HEDGE = [
     r"\b(?:studies|data|evidence|research)(?: [\w-]+){0,3} (?:is|are) (?:few|limited|scarce|sparse|thin|weak)|"
     r"\bspecialist (?:should |to |must )?confirm|\bget a specialist\b",
     r"\bsparse\b|\bscant\b|\bfew data\b|\blittle data\b|\bthin\b",
-    r"\bconfirm with\b|\bcheck with (?:a|an|the|your)\b|\bconsult\b|\bseek (?:advice|guidance)\b|\bdiscuss with\b|"
+    r"\bconfirm with\b|\bcheck with (?:a|an|the|your)\b|\bconsult\b(?! (?:note|letter|request|record|entry)\b)|\bseek (?:advice|guidance)\b|\bdiscuss with\b|"
     r"\bdefer to\b|\bask (?:a|an|the) (?:specialist|pharmacist|expert)",
     r"\bevidence(?: base)?(?: here)? (?:is|remains) (?:small|thin|weak|limited|sparse|scant|poor|low)|\blow[- ](?:certainty|quality)\b|"
     r"\bevidence (?:[\w-]+ ){0,3}(?:is|are) (?:limited|thin|weak|sparse|scant|poor|low)|\bnot much (?:research|evidence|data)|"
@@ -568,7 +582,7 @@ def doses(text: str, usual_per_day: float = 1.0) -> list[Dose]:
 CAP = re.compile(
     r"(?:max\w*|not (?:to )?exceed|up to|no more than|cap\w*|limit\w*|ceiling|at or below|not go over|never (?:go )?"
     r"(?:over|above)|stay (?:under|below)|keep (?:it )?(?:within|under|below)|never more than|no higher than|not above|"
-    r"(?:never|not|don't|do not) (?:give|exceed|go)[\w\s]{0,20}?(?:more than|over|above))[\s:=,]*(?:(?:daily|total|dose|of|is|a|the|day|at|to)[\s:=,]+){0,3}$"
+    r"(?:never|not|don't|do not) (?:give|exceed|go)[\w\s]{0,20}?(?:more than|over|above))[\s:=,>→-]*(?:(?:daily|total|dose|of|is|a|the|day|at|to)[\s:=,>→-]+){0,3}$"
 )
 # A dose named to be replaced or refused: "instead of 25 mcg/h", "not 1 g", "(usual 75 mg)", "reduce from 500 mg".
 DENIED = re.compile(
@@ -583,7 +597,7 @@ def _denied(text: str, start: int) -> bool:
     window = text[max(0, start - 40) : start]
     if DENIED.search(window):
         return True
-    clause = re.split(r"[.;,:]", window)[-1]
+    clause = re.split(r"[.;,:]| -> ", window)[-1]
     clause = re.sub(
         r"\bno (?:[\w-]+ )?(?:change|adjustment|reduction|need|reason|problem|concern)s?\b|"
         r"\b(?:don't|do not|never|no need to|not) (?:cut|reduce|lower|decrease|change|adjust|alter|halve|drop)\b",

@@ -85,7 +85,8 @@ REPLACED = re.compile(
 FASTER_CLEARANCE = (
     r"\b(?:clears?|clearing|metaboli[sz]es?|eliminates?|breaks? down|gets? rid of)\b(?: [\w()-]+){0,3}? "
     r"(?:fast(?:er)?|quick(?:er|ly)?|rapid(?:ly)?|more (?:quickly|rapidly|efficiently))\b|"
-    r"\b(?:faster|quicker|increased|rapid|more rapid) (?:clearance|metabolism|elimination)\b"
+    r"\b(?:fast|faster|quicker|increased|rapid|more rapid) (?:clearance|metabolism|elimination)\b|"
+    r"\bspeeds? up (?:the |its )?(?:clearance|metabolism|elimination)\b"
 )
 # Products a patient may be told to add that worsen a risk named in an interaction (mechanism terms, as above).
 WORSENS = {
@@ -110,6 +111,7 @@ WORSENS = {
         "kidney",
     },
     r"alcohol": {"sedation", "cns depression", "respiratory", "hypoglycaemia", "lactic"},
+    r"ondansetron|domperidone|methadone|erythromycin|hydroxychloroquine|quinine": {"qt"},
 }
 RENAL_PROBE = {"gt60": 75, "45_59": 52, "30_59": 45, "30_44": 37, "15_29": 22, "lt15": 8, "dialysis": -1}
 HEPATIC_GROUP = {
@@ -647,7 +649,8 @@ WEIGHT_BLIND = [
     r"\badult dosing\b|\b(?:standard|usual|normal) (?:adult )?(?:\d[\d.]* ?mg|dose)\b|\bno (?:[\w-]+ )?weight[- ]?(?:[\w-]+ )?"
     r"(?:adjustment|based|calculation|dosing)|\bno need (?:[\w-]+ ){0,3}weight|\bnot (?:any )?need\w* (?:[\w-]+ ){0,3}weight",
     r"regardless of (?:body )?weight|\badult (?:dose|\d)|\busual adult\b|\bsame (?:dose )?as (?:an |for )?adults?",
-    r"\bno weight (?:adjustment|based)|\bweight(?:-based dosing)? (?:does not|doesn't) matter",
+    r"\bno weight (?:adjustment|based)|\bno (?:mg/kg|per[- ]kg|weight[- ]based) (?:calculation|dosing|dose)|"
+    r"\bno need (?:[\w-]+ ){0,4}(?:per[- ]kg|mg/kg)|\bweight(?:-based dosing)? (?:does not|doesn't) matter",
     r"\bnot (?:needed|necessary|required)\b.*\bweight|\bweight-based dosing\b(?=\W+not needed)",
 ]
 
@@ -710,7 +713,7 @@ ADJUST_PGX = [
     r"\bdose by\b|\btherapeutic drug monitoring|\btdm\b|\btitrat\w*",
     r"\bdose (?:adjustment|reduction)s? (?:is |are )?(?:needed|required|recommended)",
     r"\b(?:regimen|dose|dosing) needs? (?:adjust\w*|chang\w*|reduc\w*)|\bchanges the (?:regimen|dose|dosing)",
-    r"\bmodifi\w*|\bgenotype-(?:guided|based) (?:dos\w*|regimen|start\w*|therap\w*)|\badjust(?:ed|ment)? (?:for|to) the (?:genotype|regimen)|"
+    r"\bmodifi\w*|\bgenotype-(?:guided|based) (?:dos\w*|regimen|start\w*|therap\w*|change|adjustment)|\bgenotype-adjusted\b|\badjust(?:ed|ment)? (?:for|to) the (?:genotype|regimen)|"
     r"^adjust\b|\badjust (?:the |[\w-]+ )?(?:dose|regimen|for)\b",
 ]
 
