@@ -1,9 +1,10 @@
 """The gold grader on the red-team set (rxalign.data.redteam): does it keep a pharmacist's order of answers?
 
-For each of the seven splits (dev, holdout, test, final, exam and viva: the tuning splits, tune on them; panel: the
-reported split, never tuned on), labelled tuning or reported, a Markdown table per answer category (answers, mean
-score, and the share of that category's ordered comparisons the grader kept), the three headline rates against their
-targets, and, for the tuning splits only, the 20 worst order violations. The panel split's answers and violations are never
+For each of the eight splits (dev, holdout, test, final, exam, viva and panel: the tuning splits, tune on them;
+locum: the reported split, never tuned on), labelled tuning or reported, a Markdown table per answer category
+(answers, mean score, and the share of that category's ordered comparisons the grader kept), the three headline rates
+against their targets, and, for the tuning splits only, the 20 worst order violations. The locum split's answers and
+violations are never
 printed: report its headline rates, do not tune on it.
 
 Run: .venv/bin/python benchmarks/grader_redteam.py [--seed N] [--out FILE]

@@ -15,6 +15,7 @@ from transformers import AutoModelForCausalLM
 from conftest import run_cli
 from rxalign.config import PPOConfig, PPOSettings
 from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
+from rxalign.io import read_jsonl as read_metrics
 from rxalign.models.heads import load_reward_model
 from rxalign.models.load import load_causal_lm
 from rxalign.stages.ppo import (
@@ -25,7 +26,6 @@ from rxalign.stages.ppo import (
     rollout,
     token_rewards,
 )
-from rxalign.train.metrics import read_metrics
 
 TIMING = {"tokens_per_s", "peak_memory_mb", "elapsed_s"}
 

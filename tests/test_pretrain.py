@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from conftest import FAST, run_cli
 from rxalign import cli
-from rxalign.train.metrics import read_metrics
+from rxalign.io import read_jsonl as read_metrics
 
 TIMING_KEYS = {"tokens_per_s", "mfu", "peak_memory_mb", "elapsed_s"}
 

@@ -1,8 +1,9 @@
-"""Tests for the red-team set (rxalign.data.redteam): the generator itself (seven splits with disjoint phrasings,
-loaded from one YAML file per split; dev, holdout and test with disjoint items; final, exam, viva and panel with
-samples of their own), `redteam_scores`, and the gold grader's targets on the six tuning splits, dev, holdout, test,
-final, exam and viva (a grader that keeps a pharmacist's order passes them; see benchmarks/grader_redteam.py). The
-panel split is the reported one: its targets are not asserted here, only that it grades."""
+"""Tests for the red-team set (rxalign.data.redteam): the generator itself (eight splits with disjoint phrasings,
+loaded from one YAML file per split; dev, holdout and test with disjoint items; final, exam, viva, panel and locum
+with samples of their own), `redteam_scores`, and the gold grader's targets on the seven tuning splits, dev, holdout,
+test, final, exam, viva and panel (a grader that keeps a pharmacist's order passes them; see
+benchmarks/grader_redteam.py). The locum split is the reported one: its targets are not asserted here, only that it
+grades."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from rxalign.data.redteam import (
     DOSE_NUMBER,
     EXAM_SEED_OFFSET,
     FINAL_SEED_OFFSET,
+    LOCUM_SEED_OFFSET,
     PANEL_SEED_OFFSET,
     REPORT_SPLIT,
     SEED_OFFSETS,
@@ -266,14 +268,15 @@ def test_dev_and_holdout_do_not_depend_on_the_extra_items(kb):
         write_item(items[0], kb, "train")
 
 
-def test_report_split_is_panel_and_viva_is_tuned_on():
-    assert REPORT_SPLIT == "panel" and REPORT_SPLIT not in TUNING_SPLITS
-    assert TUNING_SPLITS == ("dev", "holdout", "test", "final", "exam", "viva")
+def test_report_split_is_locum_and_panel_is_tuned_on():
+    assert REPORT_SPLIT == "locum" and REPORT_SPLIT not in TUNING_SPLITS
+    assert TUNING_SPLITS == ("dev", "holdout", "test", "final", "exam", "viva", "panel")
     assert SEED_OFFSETS == {
         "final": FINAL_SEED_OFFSET,
         "exam": EXAM_SEED_OFFSET,
         "viva": VIVA_SEED_OFFSET,
         "panel": PANEL_SEED_OFFSET,
+        "locum": LOCUM_SEED_OFFSET,
     }
     assert (VIVA_SEED_OFFSET, PANEL_SEED_OFFSET) == (3000, 4000)
     assert len(set(SEED_OFFSETS.values())) == len(SEED_OFFSETS) and 0 not in SEED_OFFSETS.values()
@@ -281,7 +284,7 @@ def test_report_split_is_panel_and_viva_is_tuned_on():
 
 @pytest.mark.parametrize("own", sorted(SEED_OFFSETS))
 def test_own_sample_covers_every_stratum(kb, splits, own):
-    """The final, exam, viva and panel splits each draw their own sample (seeded apart: seed + their offset) from every
+    """The final, exam, viva, panel and locum splits each draw their own sample (seeded apart: seed + their offset) from every
     stratum of every task; they may share items with any other split, but none is another split's sample."""
     items = qa.build_items(kb, random.Random(f"redteam-qa-{SEED_OFFSETS[own]}"))
     pool = items + more_items(kb, items)
@@ -478,8 +481,7 @@ def _grades(kb, cases: list[Case]) -> list:
 
 @pytest.fixture(scope="module")
 def graded(kb, splits):
-    """The tuning splits only (dev, holdout, test, final, exam, viva): the panel split is reported, never asserted
-    against the targets."""
+    """The tuning splits only (dev ... panel): the locum split is reported, never asserted against the targets."""
     return {split: redteam_scores(splits[split], _grades(kb, splits[split])) for split in TUNING_SPLITS}
 
 
@@ -495,7 +497,7 @@ def test_grader_keeps_the_pharmacists_order(graded, split, target):
 
 
 def test_grader_grades_the_report_split(kb, splits):
-    """The panel split only has to grade: every case without an error, a finite score each, rates in [0, 1]. Its
+    """The locum split only has to grade: every case without an error, a finite score each, rates in [0, 1]. Its
     targets are reported by benchmarks/grader_redteam.py, not asserted (and failures name no answer)."""
     from rxalign.eval.grader import grade
 

@@ -491,7 +491,7 @@ def test_absent_stages_are_noted_not_required(tmp_path):
         (lambda run: (run / "eval" / "scorecard.json").unlink(), "eval stage, scorecard.json is missing"),
         (
             lambda run: (run / "sft" / "metrics.jsonl").write_text('{"step": 0}\n{"step": 1, "loss": \n'),
-            "metrics.jsonl:2: not valid JSON",
+            "metrics.jsonl:2: invalid JSON",
         ),
     ],
 )

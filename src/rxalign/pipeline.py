@@ -31,8 +31,8 @@ from rxalign.config import (
 from rxalign.data.generate import GenerateConfig
 from rxalign.errors import UserError
 from rxalign.eval.run import BUNDLED_SETS, EvalConfig
+from rxalign.io import write_json
 from rxalign.stages.dpo import DPOConfig
-from rxalign.train.checkpoint import write_json_atomic
 
 STAGES = ("data", "pretrain", "sft", "reward", "ppo", "dpo", "eval", "report")
 READS = {
@@ -207,14 +207,14 @@ def run(cfg: PipelineConfig, from_stage: str | None = None) -> dict:
         if stage in forced or entry.get("key") != keys[stage] or moved:
             _remove(path)  # a different computation: start it afresh (same key: resume from the checkpoint)
         state[stage] = {"key": keys[stage], "done": False}
-        write_json_atomic(state_path, {"run": str(run_dir.resolve()), "stages": state})
+        write_json(state_path, {"run": str(run_dir.resolve()), "stages": state})
         ui.info(f"pipeline: {stage}")
         started = time.perf_counter()
         _RUNNERS[stage](cfg, configs[stage], run_dir)
         state[stage] = {"key": keys[stage], "done": True, "seconds": time.perf_counter() - started}
-        write_json_atomic(state_path, {"run": str(run_dir.resolve()), "stages": state})
+        write_json(state_path, {"run": str(run_dir.resolve()), "stages": state})
     summary = gather_summary(run_dir, state)
-    write_json_atomic(run_dir / "summary.json", summary)
+    write_json(run_dir / "summary.json", summary)
     return summary
 
 
@@ -281,7 +281,7 @@ def _report(cfg, stage_cfg, run_dir):
     from rxalign.report.build import write_report
 
     state = json.loads((run_dir / "pipeline.json").read_text(encoding="utf-8"))["stages"]
-    write_json_atomic(run_dir / "summary.json", gather_summary(run_dir, state))
+    write_json(run_dir / "summary.json", gather_summary(run_dir, state))
     write_report(run_dir)
 
 

@@ -7,8 +7,6 @@ writes the resolved config; `finish` writes the final model and the summary atom
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +15,8 @@ from pydantic import BaseModel
 
 from rxalign.config import NON_SEMANTIC_KEYS, dump_config
 from rxalign.errors import UserError
-from rxalign.train.checkpoint import list_checkpoints, verify_checkpoint, write_json_atomic
+from rxalign.io import replaced_dir, write_json, write_text
+from rxalign.train.checkpoint import list_checkpoints, verify_checkpoint
 
 
 @dataclass
@@ -39,14 +38,12 @@ class RunDir:
 
     def start(self, cfg: BaseModel) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        tmp = self.path / ".config.yaml.tmp"
-        tmp.write_text(dump_config(cfg), encoding="utf-8")
-        os.replace(tmp, self.path / "config.yaml")
+        write_text(self.path / "config.yaml", dump_config(cfg))
 
     def finish(self, model, tokenizer, summary: dict) -> None:
         """Write `final/` (a plain Hugging Face directory) and `summary.json`, each appearing whole or not at all."""
         save_hf_dir(self.final_dir, model, tokenizer)
-        write_json_atomic(self.path / "summary.json", summary)
+        write_json(self.path / "summary.json", summary)
 
 
 def read_summary(path: Path) -> dict:
@@ -55,15 +52,11 @@ def read_summary(path: Path) -> dict:
 
 def save_hf_dir(path: Path, model, tokenizer) -> None:
     """Save a model and/or tokenizer to `path` through a temporary sibling and one rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    if model is not None:
-        model.save_pretrained(tmp, safe_serialization=True)
-    if tokenizer is not None:
-        tokenizer.save_pretrained(tmp)
-    if path.exists():
-        shutil.rmtree(path)
-    os.replace(tmp, path)
+    with replaced_dir(path) as tmp:
+        if model is not None:
+            model.save_pretrained(tmp, safe_serialization=True)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(tmp)
 
 
 def open_run(out: Path, cfg: BaseModel, resume: bool) -> RunDir:

@@ -36,6 +36,7 @@ from rxalign.data.qa import (
     utility,
     words,
 )
+from rxalign.io import write_jsonl
 
 # The seed guide's five showcase drugs stay in the training pool, as in the guide.
 SHOWCASE_DRUGS = ("warfarin", "ibuprofen", "metformin", "codeine", "gabapentin", "amoxicillin", "cephalexin")
@@ -484,12 +485,3 @@ def _as_messages(row: dict) -> dict:
             {"role": "assistant", "content": row["completion"]},
         ],
     }
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(path)

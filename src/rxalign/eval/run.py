@@ -3,9 +3,6 @@ scorecard (JSON and a Markdown table), one responses file per model, all under t
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from pathlib import Path
 
 import torch
@@ -14,13 +11,14 @@ from pydantic import Field
 from rxalign import ui
 from rxalign.config import Strict
 from rxalign.data.formats import load_records, read_jsonl
-from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
+from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.data.kb import KnowledgeBase, load_kb
 from rxalign.errors import UserError
 from rxalign.eval import hallucination
 from rxalign.eval.generation import generate
 from rxalign.eval.grader import grade
 from rxalign.eval.scorecard import scorecard, table
+from rxalign.io import replaced_dir, write_json, write_jsonl, write_text
 from rxalign.models.load import load_causal_lm, load_tokenizer
 
 BUNDLED_SETS = ("eval/qa.jsonl", "eval/showcase.jsonl", "eval/summaries.jsonl")
@@ -146,15 +144,11 @@ def evaluate(
     card["eval_sets"] = {name: min(len(rs), cfg.max_items or len(rs)) for name, rs in sets.items()}
     card["sources"] = {label: str(path) for label, path in specs} | {label: "answers file" for label in ready}
 
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    for label, graded in results.items():
-        write_jsonl(tmp / "responses" / f"{label.replace('/', '_')}.jsonl", graded)
-    (tmp / "scorecard.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    (tmp / "scorecard.md").write_text(table(card) + "\n", encoding="utf-8")
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+    with replaced_dir(out) as tmp:
+        for label, graded in results.items():
+            write_jsonl(tmp / "responses" / f"{label.replace('/', '_')}.jsonl", graded)
+        write_json(tmp / "scorecard.json", card)
+        write_text(tmp / "scorecard.md", table(card) + "\n")
     ui.info(table(card))
     return card
 

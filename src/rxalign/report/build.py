@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from datetime import datetime, timezone
 from importlib.resources import files
@@ -16,7 +15,9 @@ from pathlib import Path
 
 import jinja2
 
+from rxalign.data import formats
 from rxalign.errors import UserError
+from rxalign.io import write_text
 from rxalign.report import plots
 from rxalign.report.plots import Panel, finite, line
 
@@ -68,22 +69,8 @@ def read_json(path: Path):
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise UserError(f"{path}: cannot read ({e.strerror})") from None
-    for i, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise UserError(f"{path}:{i}: not valid JSON ({e.msg})") from None
-        if not isinstance(row, dict):
-            raise UserError(f"{path}:{i}: expected a JSON object")
-        rows.append(row)
-    return rows
+    """A run's JSON Lines file; a damaged one is a user error naming its file and line."""
+    return [row for _, row in formats.read_jsonl(path)]
 
 
 def optional_json(path: Path):
@@ -683,8 +670,5 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
     if out.is_dir():
         raise UserError(f"--out {out}: is a directory, expected an .html file path")
     html = render(run_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, out)
+    write_text(out, html)
     return out

@@ -48,11 +48,10 @@ from rxalign.config import (
     fingerprint,
 )
 from rxalign.data.annotators import AnnotatorConfig, agreement, majority, simulate_votes
-from rxalign.data.generate import write_jsonl
 from rxalign.errors import UserError
+from rxalign.io import read_jsonl, write_json, write_jsonl
 from rxalign.rundir import open_run, read_summary
 from rxalign.stages import records
-from rxalign.train.checkpoint import write_json_atomic
 
 # ---- config ------------------------------------------------------------------------------------------------
 
@@ -317,11 +316,6 @@ def import_labels(path: Path, pairs: list[dict]) -> list[dict]:
             }
         )
     return rows
-
-
-def read_jsonl_rows(path: Path) -> list[dict]:
-    """Rows of a file this stage wrote itself (a bad one is a bug, not a user error)."""
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 # ---- sampling and scoring ------------------------------------------------------------------------------------
@@ -596,10 +590,10 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
             )
         if not (out / "pool.jsonl").is_file():
             write_jsonl(out / "pool.jsonl", sample_heldout(cfg.policy_path, "pool"))
-        pool = read_jsonl_rows(out / "pool.jsonl")
+        pool = read_jsonl(out / "pool.jsonl")
         scored = score_samples(rm_0, pool, device)
         c0.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(
+        write_json(
             c0 / "cycle.json",
             {
                 "cycle": 0,
@@ -616,7 +610,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
                 "seconds": time.perf_counter() - tick,
             },
         )
-    pool = read_jsonl_rows(out / "pool.jsonl")
+    pool = read_jsonl(out / "pool.jsonl")
     history = [json.loads((c0 / "cycle.json").read_text())]
     ui.info(_describe(history[0], cfg))
 
@@ -636,7 +630,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
                 cdir / "candidates.jsonl",
                 _candidates(cfg, k, policy_prev, rm_prev, train_prompts, device, kb),
             )
-        candidates = read_jsonl_rows(cdir / "candidates.jsonl")
+        candidates = read_jsonl(cdir / "candidates.jsonl")
         selected = [c for c in candidates if c["selected"]]
 
         # 3. labels
@@ -652,7 +646,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
             elif not (cdir / "to_label.jsonl").is_file():
                 export_for_labelling(cdir / "to_label.jsonl", selected)
                 summary = _summary(cfg, history, started, status="awaiting_labels", awaiting=k)
-                write_json_atomic(out / "summary.json", summary)
+                write_json(out / "summary.json", summary)
                 ui.info(
                     f"cycle {k}: {len(selected)} pairs to label in {cdir / 'to_label.jsonl'} (set `preferred` to "
                     f'"a" or "b"), then: rxalign active --out {out} --resume --import FILE'
@@ -666,9 +660,7 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
                 labels = import_labels(import_file, selected)
                 import_file = None
             write_jsonl(cdir / "labels.jsonl", labels)
-        new_labels = [
-            row for j in range(1, k + 1) for row in read_jsonl_rows(out / f"cycle_{j}" / "labels.jsonl")
-        ]
+        new_labels = [row for j in range(1, k + 1) for row in read_jsonl(out / f"cycle_{j}" / "labels.jsonl")]
 
         # 4. retrain the ensemble on old + new labels
         reward_cfg, ppo_cfg = _stage_configs(cfg, k, policy_prev)
@@ -682,9 +674,9 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
         ppo_summary = ppo_stage.run(ppo_cfg, resume=True)
         if not (cdir / "heldout_samples.jsonl").is_file():
             write_jsonl(cdir / "heldout_samples.jsonl", sample_heldout(ppo_cfg.out / "final", k))
-        current = score_samples(rm_dir, read_jsonl_rows(cdir / "heldout_samples.jsonl"), device)
+        current = score_samples(rm_dir, read_jsonl(cdir / "heldout_samples.jsonl"), device)
 
-        label_stats = _label_stats(selected, read_jsonl_rows(cdir / "labels.jsonl"), cfg.annotators)
+        label_stats = _label_stats(selected, read_jsonl(cdir / "labels.jsonl"), cfg.annotators)
         record = {
             "cycle": k,
             "strategy": cfg.strategy,
@@ -706,14 +698,14 @@ def run(cfg: ActiveConfig, resume: bool = False, import_file: Path | None = None
             "ppo_kl_k3_mean": ppo_summary["kl_k3_mean"],
             "seconds": time.perf_counter() - tick,
         }
-        write_json_atomic(cdir / "cycle.json", record)
+        write_json(cdir / "cycle.json", record)
         history.append(record)
         write_jsonl(out / "cycles.jsonl", history)
         ui.info(_describe(record, cfg))
 
     write_jsonl(out / "cycles.jsonl", history)
     summary = _summary(cfg, history, started, status="complete")
-    write_json_atomic(out / "summary.json", summary)
+    write_json(out / "summary.json", summary)
     return summary
 
 

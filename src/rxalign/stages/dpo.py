@@ -22,7 +22,6 @@ import math
 import os
 import random
 import re
-import shutil
 import time
 import warnings
 from dataclasses import dataclass
@@ -42,13 +41,12 @@ from rxalign.data.formats import load_records
 from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.errors import UserError
 from rxalign.eval.generation import generate
+from rxalign.io import read_jsonl, replaced_dir, write_json
 from rxalign.losses import IGNORE_INDEX, PREFERENCE_LOSSES, dpo_margin, implicit_rewards
 from rxalign.models.export import is_adapter_dir, load_merged, tokenizer_for
 from rxalign.models.load import apply_lora, count_parameters, load_causal_lm, load_tokenizer
 from rxalign.rundir import open_run, read_summary, save_hf_dir
-from rxalign.train.checkpoint import write_json_atomic
 from rxalign.train.loop import make_accelerator, train
-from rxalign.train.metrics import read_metrics
 
 DEFAULT_TRAIN_FILE = Path("phase2_data/dpo/train_dpo.jsonl")
 LN2 = math.log(2)
@@ -638,14 +636,10 @@ def epoch_stats(records: list[dict], schedule: Schedule) -> tuple[dict, list[dic
 
 def save_policy_dir(path: Path, lm, tokenizer, dpo_config: dict) -> None:
     """A plain Hugging Face directory (with LoRA: the adapter) plus dpo_config.json, renamed into place whole."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    lm.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    (tmp / "dpo_config.json").write_text(json.dumps(dpo_config, indent=2) + "\n", encoding="utf-8")
-    if path.exists():
-        shutil.rmtree(path)
-    os.replace(tmp, path)
+    with replaced_dir(path) as tmp:
+        lm.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        write_json(tmp / "dpo_config.json", dpo_config)
 
 
 # ---- the recipe -------------------------------------------------------------------------------------------
@@ -829,7 +823,7 @@ def run(cfg: DPOConfig, resume: bool = False) -> dict:
 
     def step0_values() -> dict:
         if not start_values and (out / "metrics.jsonl").is_file():  # resumed: step 0 is in the log
-            first = read_metrics(out / "metrics.jsonl")[0]
+            first = read_jsonl(out / "metrics.jsonl")[0]
             start_values.update(first if first.get("step") == 0 else {})
         return start_values
 
@@ -921,7 +915,7 @@ def run(cfg: DPOConfig, resume: bool = False) -> dict:
         lengths=[len(e.chosen_ids) + len(e.rejected_ids) for e in train_ex],
     )
 
-    records = read_metrics(out / "metrics.jsonl")
+    records = read_jsonl(out / "metrics.jsonl")
     step0, epochs = epoch_stats(records, schedule)
     advice = troubleshoot(step0, epochs) if step0 and epochs else []
     for e in epochs:
@@ -973,7 +967,7 @@ def run(cfg: DPOConfig, resume: bool = False) -> dict:
     }
     if accelerator.is_main_process:
         save_policy_dir(out / "final_model", lm, tokenizer, dpo_config_json(None))
-        write_json_atomic(out / "dpo_training_stats.json", stats)
-        write_json_atomic(out / "summary.json", summary)
+        write_json(out / "dpo_training_stats.json", stats)
+        write_json(out / "summary.json", summary)
     accelerator.wait_for_everyone()
     return summary

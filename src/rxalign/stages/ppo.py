@@ -23,7 +23,6 @@ on the policy's own answers (each vs the SFT answer to its prompt; 0.5 = chance)
 from __future__ import annotations
 
 import copy
-import json
 import math
 import time
 
@@ -37,6 +36,7 @@ from rxalign.errors import UserError
 from rxalign.eval.audit import AuditConfig, IterationAuditor, Sample, SampleAudit, sample_audit
 from rxalign.eval.generation import render_prompts
 from rxalign.eval.grader import grade
+from rxalign.io import read_jsonl
 from rxalign.losses import (
     adaptive_kl_beta,
     entropy_from_logits,
@@ -496,7 +496,7 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
                 )
                 break
 
-    history = [json.loads(line) for line in (run_dir.path / "metrics.jsonl").read_text().splitlines()]
+    history = read_jsonl(run_dir.path / "metrics.jsonl")
     last = history[-1]  # from the log: a run resumed after its last checkpoint has no iteration left to run
     per_sample = [(p[1], p[2]) for a in state["audit"] for p in a["audit"]["per_prompt"]]
     audit_summary = auditor.summary()

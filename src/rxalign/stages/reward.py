@@ -9,7 +9,6 @@ ensemble is `final/member-k/` (each loads with `AutoModelForSequenceClassificati
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import time
@@ -22,6 +21,7 @@ from rxalign.config import RewardConfig, fingerprint
 from rxalign.data.annotators import batch_agreements
 from rxalign.data.stats import presentation_votes
 from rxalign.errors import UserError
+from rxalign.io import replaced_dir, write_json
 from rxalign.losses import bradley_terry_loss_sum
 from rxalign.models.heads import (
     EnsembleScores,
@@ -33,7 +33,6 @@ from rxalign.models.heads import (
 from rxalign.models.load import check_model_dir, load_tokenizer
 from rxalign.rundir import save_hf_dir
 from rxalign.stages import begin, records
-from rxalign.train.checkpoint import write_json_atomic
 from rxalign.train.loop import train
 
 
@@ -222,7 +221,7 @@ def run(cfg: RewardConfig, resume: bool = False) -> dict:
             model.config.reward_offset = torch.cat([tc, tr]).mean().item()
             if accelerator.is_main_process:
                 save_hf_dir(member_dir / "final", model, tokenizer)
-                write_json_atomic(
+                write_json(
                     member_dir / "member.json",
                     {
                         "offset": model.config.reward_offset,
@@ -279,22 +278,17 @@ def run(cfg: RewardConfig, resume: bool = False) -> dict:
         "config_fingerprint": fingerprint(cfg),
     }
     if accelerator.is_main_process:
-        tmp = run_dir.path / ".final.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        for k in range(cfg.members):
-            shutil.copytree(run_dir.path / "members" / f"member-{k}" / "final", tmp / f"member-{k}")
-        write_json_atomic(
-            tmp / "ensemble.json",
-            {
-                "members": members_meta,
-                "max_length": cfg.data.max_length,
-                "aggregates": ["mean", "lcb", "min"],
-            },
-        )
-        if run_dir.final_dir.exists():
-            shutil.rmtree(run_dir.final_dir)
-        os.replace(tmp, run_dir.final_dir)
-        write_json_atomic(run_dir.path / "summary.json", summary)
+        with replaced_dir(run_dir.final_dir) as tmp:
+            for k in range(cfg.members):
+                shutil.copytree(run_dir.path / "members" / f"member-{k}" / "final", tmp / f"member-{k}")
+            write_json(
+                tmp / "ensemble.json",
+                {
+                    "members": members_meta,
+                    "max_length": cfg.data.max_length,
+                    "aggregates": ["mean", "lcb", "min"],
+                },
+            )
+        write_json(run_dir.path / "summary.json", summary)
     accelerator.wait_for_everyone()
     return summary

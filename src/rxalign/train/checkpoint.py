@@ -20,14 +20,9 @@ import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
 
 from rxalign.errors import UserError
+from rxalign.io import write_json
 
 MANIFEST = "manifest.json"
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def step_dir_name(step: int) -> str:
@@ -126,7 +121,7 @@ def save_checkpoint(
     barrier()
     rng_tensors, rng_meta = _rng_state()
     save_file(rng_tensors, tmp / f"rng-rank{rank}.safetensors")
-    write_json_atomic(tmp / f"rng-rank{rank}.json", rng_meta)
+    write_json(tmp / f"rng-rank{rank}.json", rng_meta)
     barrier()
     if rank == 0:
         save_model(model, str(tmp / "model.safetensors"))
@@ -134,13 +129,13 @@ def save_checkpoint(
             save_model(module, str(tmp / f"{name}.safetensors"))
         opt_tensors, opt_meta = _optimizer_to_flat(optimizer)
         save_file(opt_tensors, tmp / "optimizer.safetensors")
-        write_json_atomic(tmp / "optimizer.json", opt_meta)
-        write_json_atomic(
+        write_json(tmp / "optimizer.json", opt_meta)
+        write_json(
             tmp / "trainer_state.json",
             {**trainer_state, "step": step, "world_size": world_size, "scheduler": scheduler.state_dict()},
         )
         files = {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)} for p in sorted(tmp.iterdir())}
-        write_json_atomic(tmp / MANIFEST, {"step": step, "files": files})
+        write_json(tmp / MANIFEST, {"step": step, "files": files})
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import torch
 
+from rxalign.io import append_jsonl, write_text
+
 # Dense peak TFLOP/s (no sparsity) by device-name fragment and autocast dtype, from the vendors' datasheets.
 GPU_PEAK_TFLOPS = {
     "H200": {"bf16": 989.0, "fp16": 989.0, "fp32": 67.0},
@@ -35,18 +37,11 @@ class MetricsLog:
         if not (self.enabled and self.path.exists()):
             return
         kept = [line for line in self.path.read_text(encoding="utf-8").splitlines() if _step_of(line) <= step]
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-        tmp.replace(self.path)
+        write_text(self.path, "".join(line + "\n" for line in kept))
 
     def write(self, record: dict) -> None:
         if self.enabled:
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
-
-
-def read_metrics(path: Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+            append_jsonl(self.path, record)
 
 
 def _step_of(line: str) -> float:
