@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
-from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
+from rxalign.data.generate import GenerateConfig, build_datasets
+from rxalign.io import write_jsonl
 from rxalign.models.load import build_model, load_tokenizer
 from rxalign.models.tokenizer import train_tokenizer
 

@@ -12,8 +12,9 @@ import torch
 
 from rxalign.config import TrainConfig, load_config
 from rxalign.data.annotators import AnnotatorConfig
-from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
+from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.errors import UserError
+from rxalign.io import write_jsonl
 from rxalign.stages.active import (
     ActiveConfig,
     RetrainSettings,

@@ -11,17 +11,16 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
 
-from rxalign.data.generate import write_jsonl
 from rxalign.errors import UserError
+from rxalign.io import write_jsonl
 from rxalign.losses import IGNORE_INDEX
 from rxalign.models.load import apply_lora, load_causal_lm
+from rxalign.models.logprobs import SequenceLogps, full_logits_logps
 from rxalign.stages.dpo import (
     DPOConfig,
     Schedule,
-    SequenceLogps,
     encode_pair,
     epoch_stats,
-    full_logits_logps,
     load_reference_base,
     preference_batch,
     preference_losses,

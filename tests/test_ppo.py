@@ -14,16 +14,17 @@ from transformers import AutoModelForCausalLM
 
 from conftest import run_cli
 from rxalign.config import PPOConfig, PPOSettings
-from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
+from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.io import read_jsonl as read_metrics
+from rxalign.io import write_jsonl
+from rxalign.models.generation import rollout
 from rxalign.models.heads import load_reward_model
 from rxalign.models.load import load_causal_lm
+from rxalign.models.logprobs import response_logprobs
 from rxalign.stages.ppo import (
     batch_indices,
     pass_means,
     prompt_order,
-    response_logprobs,
-    rollout,
     token_rewards,
 )
 
@@ -76,10 +77,11 @@ def prompts_file(tmp_path_factory):
 
 def test_scoring_log_probs_equal_the_samplers_at_temperature(tiny_model_dirs, tokenizer):
     model = load_causal_lm(tiny_model_dirs["llama"]).eval()
-    cfg = PPOConfig(ppo=PPOSettings(max_new_tokens=6, temperature=0.7))
     prompts = ["Is warfarin with ibuprofen safe?", "Metformin?"]  # different lengths: left padding matters
     torch.manual_seed(0)
-    ids, mask, width, resp_mask, _ = rollout(model, tokenizer, prompts, cfg, "cpu")
+    ids, mask, width, resp_mask, _ = rollout(
+        model, tokenizer, prompts, temperature=0.7, max_new_tokens=6, device="cpu"
+    )
     with torch.no_grad():
         scored = response_logprobs(model, ids, mask, width, 0.7)
     # the sampler's own distribution: generate again from the same RNG state with its processed scores

@@ -10,8 +10,9 @@ from transformers import AutoModelForCausalLM, AutoModelForSequenceClassificatio
 
 from rxalign.config import LoraSettings, RewardConfig, RewardDataConfig, SFTConfig, SFTDataConfig, TrainConfig
 from rxalign.data.collate import lm_batch, sft_example
-from rxalign.data.generate import GenerateConfig, build_datasets, write_jsonl
+from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.errors import UserError
+from rxalign.io import write_jsonl
 from rxalign.losses import IGNORE_INDEX, bradley_terry_loss_sum
 from rxalign.models.heads import (
     EnsembleScores,

@@ -15,10 +15,10 @@ from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.data.kb import KnowledgeBase, load_kb
 from rxalign.errors import UserError
 from rxalign.eval import hallucination
-from rxalign.eval.generation import generate
 from rxalign.eval.grader import grade
 from rxalign.eval.scorecard import scorecard, table
 from rxalign.io import replaced_dir, write_json, write_jsonl, write_text
+from rxalign.models.generation import generate
 from rxalign.models.load import load_causal_lm, load_tokenizer
 
 BUNDLED_SETS = ("eval/qa.jsonl", "eval/showcase.jsonl", "eval/summaries.jsonl")

@@ -333,7 +333,7 @@ def load_quantized(path: Path) -> torch.nn.Module:
 
 def probe_batch(tokenizer, prompts: list[str] | None = None) -> dict[str, torch.Tensor]:
     """Right-padded input ids and attention mask of the probe prompts (the chat template when there is one)."""
-    from rxalign.eval.generation import render_prompts
+    from rxalign.models.generation import render_prompts
 
     prompts = prompts or PROBE_PROMPTS
     texts = render_prompts(tokenizer, prompts) if tokenizer.chat_template else prompts

@@ -328,7 +328,7 @@ def sample_responses(
     """`per_prompt` responses to each prompt (PPO's own sampler: temperature T, no top-k/top-p), each graded.
     Rows: prompt_index (in `prompts`), prompt, response, ended (EOS reached), gold (grader score 0-10)."""
     from rxalign.eval.grader import grade
-    from rxalign.stages.ppo import rollout
+    from rxalign.models.generation import rollout
 
     torch.manual_seed(seed)
     jobs = [i for i in range(len(prompts)) for _ in range(per_prompt)]
@@ -338,7 +338,12 @@ def sample_responses(
         for start in range(0, len(jobs), batch):
             chunk = jobs[start : start + batch]
             ids, _, width, resp_mask, ended = rollout(
-                policy, tokenizer, [prompts[i]["prompt"] for i in chunk], ppo_cfg, device
+                policy,
+                tokenizer,
+                [prompts[i]["prompt"] for i in chunk],
+                temperature=ppo_cfg.ppo.temperature,
+                max_new_tokens=ppo_cfg.ppo.max_new_tokens,
+                device=device,
             )
             for i, row, m, e in zip(chunk, ids, resp_mask, ended, strict=True):
                 text = tokenizer.decode(row[width:][m.bool()], skip_special_tokens=True).strip()

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from accelerate.utils import set_seed
 from pydantic import Field, model_validator
 from safetensors.torch import load_file, save_file
@@ -40,11 +39,12 @@ from rxalign.data.collate import pad_right
 from rxalign.data.formats import load_records
 from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.errors import UserError
-from rxalign.eval.generation import generate
 from rxalign.io import read_jsonl, replaced_dir, write_json
 from rxalign.losses import IGNORE_INDEX, PREFERENCE_LOSSES, dpo_margin, implicit_rewards
 from rxalign.models.export import is_adapter_dir, load_merged, tokenizer_for
+from rxalign.models.generation import generate
 from rxalign.models.load import apply_lora, count_parameters, load_causal_lm, load_tokenizer
+from rxalign.models.logprobs import SequenceLogps
 from rxalign.rundir import open_run, read_summary, save_hf_dir
 from rxalign.train.loop import make_accelerator, train
 
@@ -293,63 +293,6 @@ def preference_batch(examples: list[PairExample], pad_id: int) -> dict:
 
 
 # ---- log-probabilities ------------------------------------------------------------------------------------
-
-
-def _backbone_and_head(lm):
-    """(decoder stack returning hidden states, output head) of a causal LM or of a peft model around one."""
-    from peft import PeftModel
-
-    inner = lm.get_base_model() if isinstance(lm, PeftModel) else lm
-    return inner.base_model, inner.get_output_embeddings(), inner.config
-
-
-class SequenceLogps(torch.nn.Module):
-    """Wraps a causal LM; forward returns each sequence's summed log-prob of its labelled tokens and their count.
-
-    The decoder runs to hidden states; only the M positions whose next token is labelled go through the output
-    head, so logits are (M, V), not (N, T, V). Being the module the training loop prepares, it keeps DDP's
-    forward hooks on the path.
-    """
-
-    def __init__(self, lm: torch.nn.Module):
-        super().__init__()
-        self.lm = lm
-
-    def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        backbone, head, config = _backbone_and_head(self.lm)
-        targets = labels[:, 1:]  # (N, T-1): position t predicts token t+1
-        keep = targets != IGNORE_INDEX
-        rows, cols = keep.nonzero(as_tuple=True)  # (M,), (M,)
-        hidden = backbone(
-            input_ids=input_ids, attention_mask=attention_mask, use_cache=False
-        ).last_hidden_state  # (N, T, H)
-        logits = head(hidden[rows, cols]).float()  # (M, V)
-        if getattr(config, "logit_scale", None):  # Cohere-style scaled logits
-            logits = logits * config.logit_scale
-        if getattr(config, "final_logit_softcapping", None):  # Gemma-2-style soft-capped logits
-            cap = config.final_logit_softcapping
-            logits = torch.tanh(logits / cap) * cap
-        token_logps = -F.cross_entropy(logits, targets[rows, cols], reduction="none")  # (M,)
-        logps = torch.zeros(input_ids.size(0), device=token_logps.device).index_add(0, rows, token_logps)
-        return logps, keep.sum(1)  # (N,), (N,)
-
-    # for the loop's FLOPs count
-    def get_input_embeddings(self):
-        return self.lm.get_input_embeddings()
-
-    def get_output_embeddings(self):
-        return self.lm.get_output_embeddings()
-
-
-def full_logits_logps(lm, input_ids, attention_mask, labels) -> tuple[torch.Tensor, torch.Tensor]:
-    """The same as `SequenceLogps` from the model's full (N, T, V) logits: the reference the tests compare with."""
-    logits = lm(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1].float()  # (N, T-1, V)
-    targets = labels[:, 1:]
-    keep = targets != IGNORE_INDEX
-    token_logps = torch.gather(logits.log_softmax(-1), 2, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    return (token_logps * keep).sum(1), keep.sum(1)
 
 
 def preference_losses(

@@ -34,12 +34,10 @@ from rxalign.config import PPOConfig, fingerprint
 from rxalign.data.kb import load_kb
 from rxalign.errors import UserError
 from rxalign.eval.audit import AuditConfig, IterationAuditor, Sample, SampleAudit, sample_audit
-from rxalign.eval.generation import render_prompts
 from rxalign.eval.grader import grade
 from rxalign.io import read_jsonl
 from rxalign.losses import (
     adaptive_kl_beta,
-    entropy_from_logits,
     gae,
     kl_estimators,
     masked_mean,
@@ -47,8 +45,10 @@ from rxalign.losses import (
     ppo_value_loss,
     whiten,
 )
+from rxalign.models.generation import rollout
 from rxalign.models.heads import RewardEnsemble, load_reward_model
 from rxalign.models.load import apply_lora, check_model_dir, load_causal_lm, load_tokenizer
+from rxalign.models.logprobs import positions, response_logprobs
 from rxalign.stages import begin, records
 from rxalign.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from rxalign.train.metrics import MetricsLog, peak_memory_mb, reset_peak_memory
@@ -57,26 +57,6 @@ K1_PROBLEM = -0.01  # a mean k1 below this over an iteration means sampling and 
 
 
 # ---- log-probs and values on (prompt + response) sequences ---------------------------------------------------
-
-
-def positions(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Position ids that count real tokens only: left padding does not shift a prompt (as in generate)."""
-    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
-
-
-def response_logprobs(
-    model, input_ids, attention_mask, prompt_width: int, temperature: float, with_entropy: bool = False
-):
-    """Log-probs (B, R) of the response tokens at `temperature`, and optionally the per-token entropy.
-
-    input_ids = [left-padded prompt (P) | right-padded response (R)]; logits at P−1 … P+R−2 predict the
-    response tokens."""
-    logits = model(
-        input_ids=input_ids, attention_mask=attention_mask, position_ids=positions(attention_mask)
-    ).logits
-    logits = logits[:, prompt_width - 1 : -1, :].float() / temperature  # (B, R, V)
-    logprobs = torch.log_softmax(logits, dim=-1).gather(-1, input_ids[:, prompt_width:, None]).squeeze(-1)
-    return (logprobs, entropy_from_logits(logits)) if with_entropy else logprobs
 
 
 def response_values(value_model, input_ids, attention_mask, prompt_width: int) -> torch.Tensor:
@@ -127,45 +107,6 @@ class RunningStd:
 
 
 @torch.no_grad()
-def rollout(policy, tokenizer, prompts: list[str], cfg: PPOConfig, device):
-    """Sample one response per prompt. Returns input_ids (B, P+R), attention_mask, prompt width P, response
-    mask (B, R) (1 up to and including EOS), and which responses ended with EOS."""
-    texts = render_prompts(tokenizer, prompts)
-    encoded = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
-    width = max(len(e) for e in encoded)
-    pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
-    prompt_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=device)
-    prompt_mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=device)
-    out = policy.generate(
-        input_ids=prompt_ids,
-        attention_mask=prompt_mask,
-        do_sample=True,
-        temperature=cfg.ppo.temperature,
-        top_k=0,
-        top_p=1.0,
-        max_new_tokens=cfg.ppo.max_new_tokens,
-        pad_token_id=pad,
-        eos_token_id=eos,
-        use_cache=True,
-    )
-    response = out[:, width:]
-    is_eos = response == eos
-    ended = is_eos.any(-1)
-    first_eos = torch.where(
-        ended, is_eos.float().argmax(-1), torch.full_like(ended, response.size(1), dtype=torch.long)
-    )
-    steps = torch.arange(response.size(1), device=device)[None, :]
-    response_mask = (steps <= first_eos[:, None]).long() & (steps < response.size(1)).long()
-    response = torch.where(response_mask.bool(), response, torch.full_like(response, pad))
-    return (
-        torch.cat([prompt_ids, response], 1),
-        torch.cat([prompt_mask, response_mask], 1),
-        width,
-        response_mask,
-        ended,
-    )
-
-
 # ---- the recipe ------------------------------------------------------------------------------------------------
 
 
@@ -289,7 +230,12 @@ def run(cfg: PPOConfig, resume: bool = False) -> dict:
         reads prompt + response up to its EOS) and the gold grader."""
         batch_rows = [prompts[i] for i in indices]
         ids, mask, width, resp_mask, ended = rollout(
-            policy, tokenizer, [r["prompt"] for r in batch_rows], cfg, device
+            policy,
+            tokenizer,
+            [r["prompt"] for r in batch_rows],
+            temperature=cfg.ppo.temperature,
+            max_new_tokens=cfg.ppo.max_new_tokens,
+            device=device,
         )
         with torch.no_grad():
             seqs = [row[m.bool()].tolist() for row, m in zip(ids, mask, strict=True)]

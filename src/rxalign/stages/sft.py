@@ -13,8 +13,8 @@ from rxalign import ui
 from rxalign.config import SFTConfig, fingerprint
 from rxalign.data.collate import conversation, lm_batch, sft_example
 from rxalign.errors import UserError
-from rxalign.eval.generation import generate
 from rxalign.losses import lm_loss_sum
+from rxalign.models.generation import generate
 from rxalign.models.load import (
     apply_lora,
     check_model_dir,

@@ -1,4 +1,4 @@
-"""Batched answer generation for evaluation: the chat template, left padding, KV cache, greedy or seeded sampling."""
+"""Batched answer generation for evaluation, SFT samples, DPO samples and active learning: the chat template, left padding, KV cache, greedy or seeded sampling."""
 
 from __future__ import annotations
 
@@ -70,3 +70,42 @@ def generate(
             bar.update(advance=len(idx))
     torch.set_rng_state(generator_state)  # evaluation leaves the caller's random stream untouched
     return answers
+
+
+def rollout(policy, tokenizer, prompts: list[str], *, temperature: float, max_new_tokens: int, device):
+    """Sample one response per prompt (pure sampling at `temperature`: PPO's sampler). Returns input_ids (B, P+R), attention_mask, prompt width P, response
+    mask (B, R) (1 up to and including EOS), and which responses ended with EOS."""
+    texts = render_prompts(tokenizer, prompts)
+    encoded = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    width = max(len(e) for e in encoded)
+    pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
+    prompt_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=device)
+    prompt_mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=device)
+    out = policy.generate(
+        input_ids=prompt_ids,
+        attention_mask=prompt_mask,
+        do_sample=True,
+        temperature=temperature,
+        top_k=0,
+        top_p=1.0,
+        max_new_tokens=max_new_tokens,
+        pad_token_id=pad,
+        eos_token_id=eos,
+        use_cache=True,
+    )
+    response = out[:, width:]
+    is_eos = response == eos
+    ended = is_eos.any(-1)
+    first_eos = torch.where(
+        ended, is_eos.float().argmax(-1), torch.full_like(ended, response.size(1), dtype=torch.long)
+    )
+    steps = torch.arange(response.size(1), device=device)[None, :]
+    response_mask = (steps <= first_eos[:, None]).long() & (steps < response.size(1)).long()
+    response = torch.where(response_mask.bool(), response, torch.full_like(response, pad))
+    return (
+        torch.cat([prompt_ids, response], 1),
+        torch.cat([prompt_mask, response_mask], 1),
+        width,
+        response_mask,
+        ended,
+    )
