@@ -52,7 +52,7 @@ AUDIT_FLAGS = {
     "disagreement_rising": "the reward-model ensemble disagrees more and more (answers drift out of distribution)",
 }
 
-K1_PROBLEM = -0.01  # as in stages/ppo.py: a mean k1 below this means sampling and scoring disagree
+K1_PROBLEM = -0.01  # as in stages/ppo/recipe.py: a mean k1 below this means sampling and scoring disagree
 GOLD_DROP = 0.25  # points of the 0-10 gold score: a fall smaller than this between quarters of a run is noise
 
 
