@@ -22,7 +22,7 @@ from common import environment, header, write_results
 from rxalign import ui
 from rxalign.config import load_config
 from rxalign.errors import UserError
-from rxalign.stages.active import ActiveConfig, labels_to_match, run
+from rxalign.active import ActiveConfig, labels_to_match, run
 
 ARMS = ("uncertainty", "random")
 

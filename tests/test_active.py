@@ -15,7 +15,7 @@ from rxalign.data.annotators import AnnotatorConfig
 from rxalign.data.generate import GenerateConfig, build_datasets
 from rxalign.errors import UserError
 from rxalign.io import write_jsonl
-from rxalign.stages.active import (
+from rxalign.active import (
     ActiveConfig,
     RetrainSettings,
     export_for_labelling,
@@ -271,7 +271,7 @@ def read_rows(path):
 
 
 def test_two_cycles_on_tiny_models_resume_and_refuse(tmp_path, tiny_setup, tiny_model_dirs):
-    from rxalign.stages.active import run
+    from rxalign.active import run
 
     cfg = tiny_cfg(tmp_path / "active", tiny_setup, tiny_model_dirs)
     summary = run(cfg)
@@ -327,7 +327,7 @@ def test_two_cycles_on_tiny_models_resume_and_refuse(tmp_path, tiny_setup, tiny_
 
 
 def test_file_labeller_exports_then_imports(tmp_path, tiny_setup, tiny_model_dirs):
-    from rxalign.stages.active import run
+    from rxalign.active import run
 
     cfg = tiny_cfg(
         tmp_path / "active", tiny_setup, tiny_model_dirs, cycles=1, labeler="file", strategy="random"

@@ -1,4 +1,4 @@
-"""Command `rxalign active` (registered on the app in cli.py): the active-learning loop of stages/active.py."""
+"""Command `rxalign active` (registered on the app in cli.py): the active-learning loop of rxalign.active."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def active(
     on held-out prompts; each cycle's ensemble and policy are plain Hugging Face directories under
     OUT/cycle_k/. Research and education software, NOT for clinical use.
     """
-    from rxalign.stages.active import ActiveConfig, run
+    from rxalign.active import ActiveConfig, run
 
     ui.set_quiet(quiet)
     overrides = list(set_ or [])

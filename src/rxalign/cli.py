@@ -12,6 +12,7 @@ import typer
 from pydantic import BaseModel
 
 from rxalign import ui
+from rxalign.active.config import ActiveConfig
 from rxalign.active_cli import active
 from rxalign.config import (
     PPOConfig,
@@ -46,6 +47,9 @@ STAGES: dict[str, type[BaseModel]] = {
     "dpo": DPOConfig,
     "generate": GenerateConfig,
 }
+
+# Configs `rxalign config NAME` prints: every stage's, and active learning's (which orchestrates stages).
+CONFIGS: dict[str, type[BaseModel]] = {**STAGES, "active": ActiveConfig}
 
 data_app = typer.Typer(help="Generate, validate and describe datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -459,16 +463,16 @@ def _pipeline_table(summary: dict) -> str:
 
 
 @app.command("config")
-def show_config(stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(STAGES)}.")]) -> None:
+def show_config(stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(CONFIGS)}, pipeline.")]) -> None:
     """Print a stage's bundled default config, each key with its meaning, as YAML to start your own from."""
     if stage == "pipeline":
         from rxalign.pipeline import load_pipeline_config
 
         cfg = load_pipeline_config(None)
-    elif stage not in STAGES:
-        raise UserError(f"config: unknown stage {stage!r} (expected one of: {', '.join(STAGES)}, pipeline)")
+    elif stage not in CONFIGS:
+        raise UserError(f"config: unknown stage {stage!r} (expected one of: {', '.join(CONFIGS)}, pipeline)")
     else:
-        cfg = load_config(STAGES[stage], bundled_config_path(stage), stage=stage)
+        cfg = load_config(CONFIGS[stage], bundled_config_path(stage), stage=stage)
     typer.echo(f"# rxalign {stage} config (defaults); every key below may be set in YAML or with --set.")
     typer.echo(_commented_yaml(cfg))
 
