@@ -28,6 +28,49 @@ def bundled_corpus() -> list[str]:
     return corpus_documents(load_kb(), seed=0)
 
 
+def tokenizer_for(cfg: PretrainConfig, run_dir, train_docs: list[str]):
+    """The run's own tokenizer when it has one (a resumed run), the given model's, or one trained on the
+    training documents."""
+    if run_dir.tokenizer_dir.is_dir():
+        tokenizer = load_tokenizer(run_dir.tokenizer_dir, field="run tokenizer")
+    elif cfg.model.path is not None:
+        tokenizer = load_tokenizer(cfg.model.path)
+    else:
+        tokenizer = train_tokenizer(train_docs, cfg.tokenizer.vocab_size, cfg.tokenizer.min_frequency)
+    if tokenizer.eos_token_id is None:
+        raise UserError(f"model.path: {cfg.model.path}: tokenizer has no eos token")
+    return tokenizer
+
+
+def blocks(cfg: PretrainConfig, tokenizer, texts: list[str], split: str) -> torch.Tensor:
+    """Documents tokenised and packed into (N, block_size) blocks, each document between BOS and EOS."""
+    bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    try:
+        return pack(ids, cfg.data.block_size, bos, tokenizer.eos_token_id)
+    except UserError as e:
+        raise UserError(f"{split} split: {e}") from None
+
+
+def loss_fn(model, batch):
+    logits = model(input_ids=batch["input_ids"]).logits  # (B, T, V)
+    return lm_loss_sum(logits, batch["input_ids"])[0], {}
+
+
+def make_eval(cfg: PretrainConfig, val_blocks: torch.Tensor, device):
+    def eval_fn(model, step: int) -> dict:
+        # Every process scores the whole (small) validation split, so no cross-process gather is needed.
+        total, count = 0.0, 0
+        for start in range(0, len(val_blocks), cfg.train.batch_size):
+            input_ids = val_blocks[start : start + cfg.train.batch_size].to(device)
+            loss_sum, n = lm_loss_sum(model(input_ids=input_ids).logits, input_ids)
+            total, count = total + loss_sum.item(), count + n.item()
+        val_loss = total / count
+        return {"val_loss": val_loss, "val_ppl": math.exp(min(val_loss, 50.0))}
+
+    return eval_fn
+
+
 def run(cfg: PretrainConfig, resume: bool = False) -> dict:
     started = time.perf_counter()
     # Everything a user can get wrong is checked (on every process) before the run directory is touched.
@@ -38,46 +81,27 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
         check_model_dir(cfg.model.path)
     docs = read_corpus(cfg.data.corpus) if cfg.data.corpus is not None else bundled_corpus()
     train_docs, val_docs = split_documents(docs, cfg.data.val_fraction, cfg.seed)
-
     set_seed(cfg.seed)
-    if run_dir.tokenizer_dir.is_dir():
-        tokenizer = load_tokenizer(run_dir.tokenizer_dir, field="run tokenizer")
-    elif cfg.model.path is not None:
-        tokenizer = load_tokenizer(cfg.model.path)
-    else:
-        tokenizer = train_tokenizer(train_docs, cfg.tokenizer.vocab_size, cfg.tokenizer.min_frequency)
-    bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
-    if tokenizer.eos_token_id is None:
-        raise UserError(f"model.path: {cfg.model.path}: tokenizer has no eos token")
-
-    def blocks(texts: list[str], split: str) -> torch.Tensor:
-        ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
-        try:
-            return pack(ids, cfg.data.block_size, bos, tokenizer.eos_token_id)
-        except UserError as e:
-            raise UserError(f"{split} split: {e}") from None
-
-    train_blocks, val_blocks = blocks(train_docs, "train"), blocks(val_docs, "validation")
+    tokenizer = tokenizer_for(cfg, run_dir, train_docs)
+    train_blocks, val_blocks = (
+        blocks(cfg, tokenizer, train_docs, "train"),
+        blocks(cfg, tokenizer, val_docs, "validation"),
+    )
     if cfg.model.path is not None:
         model = load_causal_lm(cfg.model.path)
     else:
-        model = build_model(
-            cfg.model.preset, tokenizer, max(cfg.model.max_positions, cfg.data.block_size), cfg.model.dropout
-        )
-    ln_vocab = math.log(len(tokenizer))
-    n_params = count_parameters(model)
+        positions = max(cfg.model.max_positions, cfg.data.block_size)
+        model = build_model(cfg.model.preset, tokenizer, positions, cfg.model.dropout)
+    ln_vocab, n_params, device = math.log(len(tokenizer)), count_parameters(model), accelerator.device
     ui.info(
         f"pretrain: {n_params / 1e6:.2f}M parameters · vocab {len(tokenizer)} (uniform baseline ln V = {ln_vocab:.3f}) · "
-        f"{len(train_blocks)}×{cfg.data.block_size} train / {len(val_blocks)} val blocks · {precision} on {accelerator.device}"
+        f"{len(train_blocks)}×{cfg.data.block_size} train / {len(val_blocks)} val blocks · {precision} on {device}"
     )
-
     if accelerator.is_main_process:
         run_dir.start(cfg)
         if not run_dir.tokenizer_dir.is_dir():
             save_hf_dir(run_dir.tokenizer_dir, None, tokenizer)
     accelerator.wait_for_everyone()
-
-    device = accelerator.device
 
     def make_batch(indices: list[int]) -> dict:
         input_ids = train_blocks[indices].to(device)  # (B, T)
@@ -86,21 +110,6 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
             "n_items": input_ids.numel() - len(indices),
             "n_tokens": input_ids.numel(),
         }
-
-    def loss_fn(model, batch):
-        logits = model(input_ids=batch["input_ids"]).logits  # (B, T, V)
-        loss_sum, _ = lm_loss_sum(logits, batch["input_ids"])
-        return loss_sum, {}
-
-    def eval_fn(model, step: int) -> dict:
-        # Every process scores the whole (small) validation split, so no cross-process gather is needed.
-        total, count = 0.0, 0
-        for start in range(0, len(val_blocks), cfg.train.batch_size):
-            input_ids = val_blocks[start : start + cfg.train.batch_size].to(device)
-            loss_sum, n = lm_loss_sum(model(input_ids=input_ids).logits, input_ids)
-            total, count = total + loss_sum.item(), count + n.item()
-        val_loss = total / count
-        return {"val_loss": val_loss, "val_ppl": math.exp(min(val_loss, 50.0))}
 
     result = train(
         accelerator=accelerator,
@@ -112,7 +121,7 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=run_dir.path,
-        eval_fn=eval_fn,
+        eval_fn=make_eval(cfg, val_blocks, device),
         resume=run_dir.resuming,
         description="pretrain",
     )

@@ -12,6 +12,7 @@ import json
 import random
 import shutil
 import time
+from dataclasses import dataclass
 
 import torch
 from accelerate.utils import set_seed
@@ -105,6 +106,145 @@ def calibration(p_chosen: torch.Tensor, gold: torch.Tensor, bins: int) -> dict:
     return {"bins": table, "ece": ece}
 
 
+@dataclass
+class Pairs:
+    """The preference pairs tokenised (prompt + response through the chat template), with the weights the loss
+    uses and, on validation, whether the gold grader prefers the chosen response."""
+
+    train_c: list[list[int]]
+    train_r: list[list[int]]
+    val_c: list[list[int]]
+    val_r: list[list[int]]
+    weights: torch.Tensor
+    val_gold: torch.Tensor
+    has_gold: bool
+
+
+def encode_pairs(cfg: RewardConfig, tokenizer, train_rows: list[dict], val_rows: list[dict]) -> Pairs:
+    def encode(rows: list[dict], side: str) -> list[list[int]]:
+        prompts = [r["prompt"] for r in rows]
+        return encode_responses(tokenizer, prompts, [r[side] for r in rows], cfg.data.max_length)
+
+    return Pairs(
+        encode(train_rows, "chosen"),
+        encode(train_rows, "rejected"),
+        encode(val_rows, "chosen"),
+        encode(val_rows, "rejected"),
+        torch.tensor([agreement_weight(r) if cfg.weight_by_agreement else 1.0 for r in train_rows]),
+        torch.tensor([float(r.get("gold_chosen_better", True)) for r in val_rows]),
+        all("gold_chosen_better" in r for r in val_rows),
+    )
+
+
+@torch.no_grad()
+def rewards_of(model, chosen_ids, rejected_ids, pad: int, device, batch_size: int = 32):
+    """(chosen, rejected) rewards of every pair, on the CPU; a batch's chosen and rejected in one forward."""
+    out_c, out_r = [], []
+    for s in range(0, len(chosen_ids), batch_size):
+        ids, mask = pad_batch(chosen_ids[s : s + batch_size] + rejected_ids[s : s + batch_size], pad)
+        r = sequence_rewards(model, ids.to(device), mask.to(device)).cpu()
+        half = len(chosen_ids[s : s + batch_size])
+        out_c.append(r[:half])
+        out_r.append(r[half:])
+    return torch.cat(out_c), torch.cat(out_r)
+
+
+def train_member(
+    k: int, cfg: RewardConfig, data: Pairs, tokenizer, accelerator, precision, member_dir, resume
+) -> None:
+    """Member k: its own head, seed + k, a bootstrap resample of the pairs; centred so that its rewards have mean 0
+    on the training responses, saved to member_dir/final with member.json."""
+    device, pad = accelerator.device, tokenizer.pad_token_id
+    rng = random.Random(cfg.seed + k)
+    n_train = len(data.train_c)
+    sample = [rng.randrange(n_train) for _ in range(n_train)] if cfg.bootstrap else list(range(n_train))
+    set_seed(cfg.seed + k)
+    model = load_reward_model(cfg.model_path, seed=cfg.seed + k)
+    model.config.pad_token_id = pad
+
+    def make_batch(indices: list[int]) -> dict:
+        rows = [sample[i] for i in indices]
+        # chosen and rejected of a batch go through the model in one forward
+        ids, mask = pad_batch([data.train_c[i] for i in rows] + [data.train_r[i] for i in rows], pad)
+        return {
+            "input_ids": ids.to(device),
+            "attention_mask": mask.to(device),
+            "weights": data.weights[rows].to(device),
+            "n_items": len(rows),
+            "n_tokens": int(mask.sum()),
+        }
+
+    def loss_fn(model, batch):
+        rewards = sequence_rewards(model, batch["input_ids"], batch["attention_mask"])  # (2B,)
+        chosen, rejected = rewards.chunk(2)
+        loss = bradley_terry_loss_sum(chosen, rejected, cfg.margin, batch["weights"])
+        return loss, {k: v.detach() for k, v in pair_metrics(chosen, rejected).items()}
+
+    def eval_fn(model, step: int) -> dict:
+        c, r = rewards_of(model, data.val_c, data.val_r, pad, device)
+        gold = data.val_gold if data.has_gold else None
+        m = {f"val_{k}": v.item() / len(c) for k, v in pair_metrics(c, r, gold).items()}
+        m["val_loss"] = bradley_terry_loss_sum(c, r, cfg.margin).item() / len(c)
+        return m
+
+    result = train(
+        accelerator=accelerator,
+        precision=precision,
+        model=model,
+        loss_fn=loss_fn,
+        make_batch=make_batch,
+        n_examples=len(sample),
+        cfg=cfg.train,
+        seed=cfg.seed + k,
+        run_dir=member_dir,
+        eval_fn=eval_fn,
+        resume=resume,
+        description=f"reward {k + 1}/{cfg.members}",
+        lengths=[len(data.train_c[i]) + len(data.train_r[i]) for i in sample],
+    )
+    model = accelerator.unwrap_model(model).eval()
+    tc, tr = rewards_of(model, data.train_c, data.train_r, pad, device)
+    model.config.reward_offset = torch.cat([tc, tr]).mean().item()
+    if accelerator.is_main_process:
+        save_hf_dir(member_dir / "final", model, tokenizer)
+        meta = {
+            "offset": model.config.reward_offset,
+            "train_seconds": result.train_seconds,
+            "last_eval": result.last_eval,
+        }
+        write_json(member_dir / "member.json", meta)
+    accelerator.wait_for_everyone()
+
+
+def ensemble_figures(
+    cfg: RewardConfig, data: Pairs, val_rows: list[dict], member_rewards, members_meta
+) -> dict:
+    """The ensemble's validation figures: majority and gold accuracy of the mean reward, spread, calibration."""
+    chosen = EnsembleScores(torch.stack([c for c, _ in member_rewards]))
+    rejected = EnsembleScores(torch.stack([r for _, r in member_rewards]))
+    gold = data.val_gold if data.has_gold else None
+    ens = {k: v.item() / len(val_rows) for k, v in pair_metrics(chosen.mean, rejected.mean, gold).items()}
+    return {
+        "stage": "reward",
+        "members": cfg.members,
+        "val_accuracy_majority": ens["accuracy"],
+        "val_accuracy_gold": ens.get("gold_accuracy"),
+        "val_margin": ens["margin"],
+        "val_r_chosen": ens["r_chosen"],
+        "val_r_rejected": ens["r_rejected"],
+        "val_ensemble_std": (chosen.std.mean().item() + rejected.std.mean().item()) / 2,
+        "member_val_accuracy_gold": [m.get("val_gold_accuracy") for m in members_meta],
+        "val_accuracy_gold_by_tiers": accuracy_by_tiers(chosen.mean > rejected.mean, data.val_gold, val_rows)
+        if data.has_gold
+        else None,
+        "calibration": calibration(
+            torch.sigmoid(chosen.mean - rejected.mean), data.val_gold, cfg.calibration_bins
+        )
+        if data.has_gold
+        else None,
+    }
+
+
 def run(cfg: RewardConfig, resume: bool = False) -> dict:
     started = time.perf_counter()
     accelerator, precision, run_dir, done = begin(cfg, resume, cfg.train.precision)
@@ -125,153 +265,32 @@ def run(cfg: RewardConfig, resume: bool = False) -> dict:
         raise UserError(
             f"model_path: {cfg.model_path} needs a chat template and a pad token (run SFT on it first)"
         )
-
-    def encode(rows: list[dict]) -> tuple[list[list[int]], list[list[int]]]:
-        prompts = [r["prompt"] for r in rows]
-        return (
-            encode_responses(tokenizer, prompts, [r["chosen"] for r in rows], cfg.data.max_length),
-            encode_responses(tokenizer, prompts, [r["rejected"] for r in rows], cfg.data.max_length),
-        )
-
-    train_c, train_r = encode(train_rows)
-    val_c, val_r = encode(val_rows)
-    weights = torch.tensor([agreement_weight(r) if cfg.weight_by_agreement else 1.0 for r in train_rows])
-    val_gold = torch.tensor([float(r.get("gold_chosen_better", True)) for r in val_rows])
-    has_gold = all("gold_chosen_better" in r for r in val_rows)
+    data = encode_pairs(cfg, tokenizer, train_rows, val_rows)
+    device = accelerator.device
     ui.info(
-        f"reward: {cfg.members} members · {len(train_rows)} train / {len(val_rows)} val pairs · {precision} on {accelerator.device}"
+        f"reward: {cfg.members} members · {len(train_rows)} train / {len(val_rows)} val pairs · {precision} on {device}"
     )
     if accelerator.is_main_process:
         run_dir.start(cfg)
     accelerator.wait_for_everyone()
-    device, pad = accelerator.device, tokenizer.pad_token_id
-
-    def rewards_of(model, chosen_ids, rejected_ids, batch_size=32) -> tuple[torch.Tensor, torch.Tensor]:
-        out_c, out_r = [], []
-        for s in range(0, len(chosen_ids), batch_size):
-            ids, mask = pad_batch(chosen_ids[s : s + batch_size] + rejected_ids[s : s + batch_size], pad)
-            r = sequence_rewards(model, ids.to(device), mask.to(device)).cpu()
-            half = len(chosen_ids[s : s + batch_size])
-            out_c.append(r[:half])
-            out_r.append(r[half:])
-        return torch.cat(out_c), torch.cat(out_r)
-
-    member_rewards = []  # per member: (val chosen, val rejected) centred
-    members_meta = []
+    member_rewards, members_meta = (
+        [],
+        [],
+    )  # per member: centred (val chosen, val rejected); ensemble.json entries
     for k in range(cfg.members):
         member_dir = run_dir.path / "members" / f"member-{k}"
-        rng = random.Random(cfg.seed + k)
-        sample = (
-            [rng.randrange(len(train_rows)) for _ in train_rows]
-            if cfg.bootstrap
-            else list(range(len(train_rows)))
-        )
         if not (member_dir / "final").is_dir():
-            set_seed(cfg.seed + k)
-            model = load_reward_model(cfg.model_path, seed=cfg.seed + k)
-            model.config.pad_token_id = pad
-
-            def make_batch(indices: list[int], sample: list[int] = sample) -> dict:
-                rows = [sample[i] for i in indices]
-                # chosen and rejected of a batch go through the model in one forward
-                ids, mask = pad_batch([train_c[i] for i in rows] + [train_r[i] for i in rows], pad)
-                return {
-                    "input_ids": ids.to(device),
-                    "attention_mask": mask.to(device),
-                    "weights": weights[rows].to(device),
-                    "n_items": len(rows),
-                    "n_tokens": int(mask.sum()),
-                }
-
-            def loss_fn(model, batch):
-                rewards = sequence_rewards(model, batch["input_ids"], batch["attention_mask"])  # (2B,)
-                chosen, rejected = rewards.chunk(2)
-                loss = bradley_terry_loss_sum(chosen, rejected, cfg.margin, batch["weights"])
-                return loss, {k: v.detach() for k, v in pair_metrics(chosen, rejected).items()}
-
-            def eval_fn(model, step: int) -> dict:
-                c, r = rewards_of(model, val_c, val_r)
-                n = len(c)
-                m = {
-                    f"val_{k}": v.item() / n
-                    for k, v in pair_metrics(c, r, val_gold if has_gold else None).items()
-                }
-                m["val_loss"] = bradley_terry_loss_sum(c, r, cfg.margin).item() / n
-                return m
-
-            result = train(
-                accelerator=accelerator,
-                precision=precision,
-                model=model,
-                loss_fn=loss_fn,
-                make_batch=make_batch,
-                n_examples=len(sample),
-                cfg=cfg.train,
-                seed=cfg.seed + k,
-                run_dir=member_dir,
-                eval_fn=eval_fn,
-                resume=resume,
-                description=f"reward {k + 1}/{cfg.members}",
-                lengths=[len(train_c[i]) + len(train_r[i]) for i in sample],
-            )
-            model = accelerator.unwrap_model(model).eval()
-            with torch.no_grad():
-                tc, tr = rewards_of(model, train_c, train_r)
-            # Centre: mean 0 over the training responses (chosen and rejected), recorded with the member.
-            model.config.reward_offset = torch.cat([tc, tr]).mean().item()
-            if accelerator.is_main_process:
-                save_hf_dir(member_dir / "final", model, tokenizer)
-                write_json(
-                    member_dir / "member.json",
-                    {
-                        "offset": model.config.reward_offset,
-                        "train_seconds": result.train_seconds,
-                        "last_eval": result.last_eval,
-                    },
-                )
-            accelerator.wait_for_everyone()
+            train_member(k, cfg, data, tokenizer, accelerator, precision, member_dir, resume)
         model = load_reward_model(member_dir / "final", field=f"member {k}").to(device).eval()
-        offset = json.loads((member_dir / "member.json").read_text())["offset"]
-        with torch.no_grad():
-            vc, vr = rewards_of(model, val_c, val_r)
-        member_rewards.append((vc - offset, vr - offset))
+        meta = json.loads((member_dir / "member.json").read_text())
+        vc, vr = rewards_of(model, data.val_c, data.val_r, tokenizer.pad_token_id, device)
+        member_rewards.append((vc - meta["offset"], vr - meta["offset"]))
         members_meta.append(
-            {
-                "dir": f"member-{k}",
-                "offset": offset,
-                "seed": cfg.seed + k,
-                **{
-                    key: v
-                    for key, v in json.loads((member_dir / "member.json").read_text())["last_eval"].items()
-                },
-            }
+            {"dir": f"member-{k}", "offset": meta["offset"], "seed": cfg.seed + k, **meta["last_eval"]}
         )
-
-    chosen = EnsembleScores(torch.stack([c for c, _ in member_rewards]))
-    rejected = EnsembleScores(torch.stack([r for _, r in member_rewards]))
-    n = len(val_rows)
-    ens = {
-        k: v.item() / n
-        for k, v in pair_metrics(chosen.mean, rejected.mean, val_gold if has_gold else None).items()
-    }
-    summary = {
-        "stage": "reward",
-        "members": cfg.members,
-        "val_accuracy_majority": ens["accuracy"],
-        "val_accuracy_gold": ens.get("gold_accuracy"),
-        "val_margin": ens["margin"],
-        "val_r_chosen": ens["r_chosen"],
-        "val_r_rejected": ens["r_rejected"],
-        "val_ensemble_std": (chosen.std.mean().item() + rejected.std.mean().item()) / 2,
-        "member_val_accuracy_gold": [m.get("val_gold_accuracy") for m in members_meta],
-        "val_accuracy_gold_by_tiers": accuracy_by_tiers(chosen.mean > rejected.mean, val_gold, val_rows)
-        if has_gold
-        else None,
-        "calibration": calibration(torch.sigmoid(chosen.mean - rejected.mean), val_gold, cfg.calibration_bins)
-        if has_gold
-        else None,
+    summary = ensemble_figures(cfg, data, val_rows, member_rewards, members_meta) | {
         "train_pairs": len(train_rows),
-        "val_pairs": n,
+        "val_pairs": len(val_rows),
         "stage_seconds": time.perf_counter() - started,
         "precision": precision,
         "device": str(device),
@@ -281,14 +300,12 @@ def run(cfg: RewardConfig, resume: bool = False) -> dict:
         with replaced_dir(run_dir.final_dir) as tmp:
             for k in range(cfg.members):
                 shutil.copytree(run_dir.path / "members" / f"member-{k}" / "final", tmp / f"member-{k}")
-            write_json(
-                tmp / "ensemble.json",
-                {
-                    "members": members_meta,
-                    "max_length": cfg.data.max_length,
-                    "aggregates": ["mean", "lcb", "min"],
-                },
-            )
+            ensemble = {
+                "members": members_meta,
+                "max_length": cfg.data.max_length,
+                "aggregates": ["mean", "lcb", "min"],
+            }
+            write_json(tmp / "ensemble.json", ensemble)
         write_json(run_dir.path / "summary.json", summary)
     accelerator.wait_for_everyone()
     return summary

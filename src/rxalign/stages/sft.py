@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 
-import torch
 from accelerate.utils import set_seed
 
 from rxalign import ui
 from rxalign.config import SFTConfig, fingerprint
 from rxalign.data.collate import conversation, lm_batch, sft_example
 from rxalign.errors import UserError
+from rxalign.io import append_jsonl, read_jsonl
 from rxalign.losses import lm_loss_sum
 from rxalign.models.generation import generate
 from rxalign.models.load import (
@@ -25,7 +24,7 @@ from rxalign.models.load import (
 )
 from rxalign.rundir import save_hf_dir
 from rxalign.stages import begin, records
-from rxalign.train.loop import train
+from rxalign.train.loop import to_device, train
 
 
 def load_pairs(cfg: SFTConfig) -> tuple[list[dict], list[dict]]:
@@ -37,6 +36,45 @@ def load_pairs(cfg: SFTConfig) -> tuple[list[dict], list[dict]]:
         if bad is not None:
             raise UserError(f"{name}: expected prompt/completion or messages records, got keys {sorted(bad)}")
     return train, val
+
+
+def encode(cfg: SFTConfig, tokenizer, rows: list[dict]) -> tuple[list, int]:
+    """(input ids, labels) per example through the chat template, and how many were cut at data.max_length."""
+    examples = [sft_example(tokenizer, conversation(r), cfg.data.max_length) for r in rows]
+    return [e[:2] for e in examples], sum(t for *_, t in examples)
+
+
+def make_eval(cfg: SFTConfig, accelerator, tokenizer, val_ex: list, val_rows: list[dict], samples_path):
+    """Validation loss and perplexity over the held-out split; on the main process, greedy answers to the
+    first `samples` validation prompts appended to samples.jsonl."""
+    device, pad = accelerator.device, tokenizer.pad_token_id
+    sample_prompts = [conversation(r)[:-1] for r in val_rows[: cfg.samples]]
+
+    def eval_fn(model, step: int) -> dict:
+        total, count = 0.0, 0
+        for start in range(0, len(val_ex), cfg.train.batch_size):
+            batch = to_device(lm_batch(val_ex[start : start + cfg.train.batch_size], pad), device)
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            loss_sum, n = lm_loss_sum(logits, batch["labels"])
+            total, count = total + loss_sum.item(), count + n.item()
+        if sample_prompts and accelerator.is_main_process:
+            answers = generate(
+                accelerator.unwrap_model(model),
+                tokenizer,
+                sample_prompts,
+                max_new_tokens=cfg.sample_max_new_tokens,
+                description="samples",
+            )
+            for p, a in zip(sample_prompts, answers, strict=True):
+                append_jsonl(samples_path, {"step": step, "prompt": p[-1]["content"], "answer": a})
+        return {"val_loss": total / count, "val_ppl": math.exp(min(total / count, 50.0))}
+
+    return eval_fn
+
+
+def loss_fn(model, batch):
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits  # (B, T, V)
+    return lm_loss_sum(logits, batch["labels"])[0], {}
 
 
 def run(cfg: SFTConfig, resume: bool = False) -> dict:
@@ -51,16 +89,16 @@ def run(cfg: SFTConfig, resume: bool = False) -> dict:
         raise UserError(
             f"model_path: {cfg.model_path} has no chat template; SFT formats every example with it"
         )
-
     set_seed(cfg.seed)
     model = load_causal_lm(cfg.model_path, "model_path")
     ensure_pad_token(model, tokenizer)
-    train_ex = [sft_example(tokenizer, conversation(r), cfg.data.max_length) for r in train_rows]
-    val_ex = [sft_example(tokenizer, conversation(r), cfg.data.max_length) for r in val_rows]
-    truncated = sum(t for *_, t in train_ex) + sum(t for *_, t in val_ex)
+    (train_ex, cut_train), (val_ex, cut_val) = (
+        encode(cfg, tokenizer, train_rows),
+        encode(cfg, tokenizer, val_rows),
+    )
+    truncated = cut_train + cut_val
     if truncated:
         ui.warn(f"{truncated} examples longer than data.max_length={cfg.data.max_length} tokens were cut")
-    train_ex, val_ex = [e[:2] for e in train_ex], [e[:2] for e in val_ex]
     if cfg.lora.enabled:
         model = apply_lora(model, cfg.lora)
     ui.info(
@@ -71,58 +109,23 @@ def run(cfg: SFTConfig, resume: bool = False) -> dict:
     if accelerator.is_main_process:
         run_dir.start(cfg)
     accelerator.wait_for_everyone()
-
     device, pad = accelerator.device, tokenizer.pad_token_id
-    sample_prompts = [conversation(r)[:-1] for r in val_rows[: cfg.samples]]
-
-    def to(batch: dict) -> dict:
-        return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-
-    def make_batch(indices: list[int]) -> dict:
-        return to(lm_batch([train_ex[i] for i in indices], pad))
-
-    def loss_fn(model, batch):
-        logits = model(
-            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
-        ).logits  # (B, T, V)
-        return lm_loss_sum(logits, batch["labels"])[0], {}
-
-    def eval_fn(model, step: int) -> dict:
-        total, count = 0.0, 0
-        for start in range(0, len(val_ex), cfg.train.batch_size):
-            batch = to(lm_batch(val_ex[start : start + cfg.train.batch_size], pad))
-            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            loss_sum, n = lm_loss_sum(logits, batch["labels"])
-            total, count = total + loss_sum.item(), count + n.item()
-        if sample_prompts and accelerator.is_main_process:
-            answers = generate(
-                accelerator.unwrap_model(model),
-                tokenizer,
-                sample_prompts,
-                max_new_tokens=cfg.sample_max_new_tokens,
-                description="samples",
-            )
-            with open(run_dir.path / "samples.jsonl", "a", encoding="utf-8") as f:
-                for p, a in zip(sample_prompts, answers, strict=True):
-                    f.write(json.dumps({"step": step, "prompt": p[-1]["content"], "answer": a}) + "\n")
-        return {"val_loss": total / count, "val_ppl": math.exp(min(total / count, 50.0))}
-
     result = train(
         accelerator=accelerator,
         precision=precision,
         model=model,
         loss_fn=loss_fn,
-        make_batch=make_batch,
+        make_batch=lambda indices: to_device(lm_batch([train_ex[i] for i in indices], pad), device),
         n_examples=len(train_ex),
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=run_dir.path,
-        eval_fn=eval_fn,
+        eval_fn=make_eval(cfg, accelerator, tokenizer, val_ex, val_rows, run_dir.path / "samples.jsonl"),
         resume=run_dir.resuming,
         description="sft",
         lengths=[len(e[0]) for e in train_ex],
     )
-    first_val = json.loads((run_dir.path / "metrics.jsonl").read_text().splitlines()[0])["val_loss"]
+    first_val = read_jsonl(run_dir.path / "metrics.jsonl")[0]["val_loss"]
     summary = {
         "stage": "sft",
         "val_loss": result.last_eval["val_loss"],

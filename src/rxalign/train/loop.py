@@ -55,6 +55,11 @@ def make_accelerator(precision: str) -> tuple[Accelerator, str]:
     return acc, precision
 
 
+def to_device(batch: dict, device) -> dict:
+    """A batch's tensors moved to `device`; other values as they are."""
+    return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
     """AdamW; weight decay on matrices only (norm gains and biases are not decayed)."""
     params = [p for p in model.parameters() if p.requires_grad]
