@@ -20,9 +20,9 @@ from pathlib import Path
 from common import environment, header, write_results
 
 from rxalign import ui
+from rxalign.active import ActiveConfig, labels_to_match, run
 from rxalign.config import load_config
 from rxalign.errors import UserError
-from rxalign.active import ActiveConfig, labels_to_match, run
 
 ARMS = ("uncertainty", "random")
 

@@ -10,11 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from rxalign.config import TrainConfig, load_config
-from rxalign.data.annotators import AnnotatorConfig
-from rxalign.data.generate import GenerateConfig, build_datasets
-from rxalign.errors import UserError
-from rxalign.io import write_jsonl
 from rxalign.active import (
     ActiveConfig,
     RetrainSettings,
@@ -27,6 +22,11 @@ from rxalign.active import (
     simulated_label,
     within_prompt_pairs,
 )
+from rxalign.config import TrainConfig, load_config
+from rxalign.data.annotators import AnnotatorConfig
+from rxalign.data.generate import GenerateConfig, build_datasets
+from rxalign.errors import UserError
+from rxalign.io import write_jsonl
 
 # ---- pure parts, by hand ----------------------------------------------------------------------------------------
 

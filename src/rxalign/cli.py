@@ -463,7 +463,9 @@ def _pipeline_table(summary: dict) -> str:
 
 
 @app.command("config")
-def show_config(stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(CONFIGS)}, pipeline.")]) -> None:
+def show_config(
+    stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(CONFIGS)}, pipeline.")],
+) -> None:
     """Print a stage's bundled default config, each key with its meaning, as YAML to start your own from."""
     if stage == "pipeline":
         from rxalign.pipeline import load_pipeline_config
