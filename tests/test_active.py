@@ -208,11 +208,11 @@ def test_bundled_config_loads_and_rejects_mistakes(tmp_path):
 
 
 def test_command_errors_are_one_line_and_exit_2(monkeypatch, capsys):
-    from rxalign import active_cli
+    from rxalign import cli
 
-    monkeypatch.setattr(sys, "argv", ["rxalign-active", "--strategy", "greedy", "--quiet"])
+    monkeypatch.setattr(sys, "argv", ["rxalign", "active", "--strategy", "greedy", "--quiet"])
     with pytest.raises(SystemExit) as e:
-        active_cli.main()
+        cli.main()
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --set strategy=greedy: strategy:") and "\n" not in err

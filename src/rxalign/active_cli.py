@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,6 @@ import typer
 
 from rxalign import ui
 from rxalign.config import load_config
-from rxalign.errors import UserError
 
 
 def active(
@@ -105,26 +103,3 @@ def active(
         f"ensemble accuracy vs gold {pct(first)} → {pct(last)} on {summary['pool_pairs']} held-out pairs · "
         f"policy gold {summary['policy_gold_score_first']:.2f} → {summary['policy_gold_score_last']:.2f}"
     )
-
-
-def main() -> None:
-    """`python -m rxalign.active_cli`: the command on its own, with the CLI's one-line errors and exit code 2."""
-    import os
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command()(active)
-    try:
-        app(standalone_mode=False)
-    except UserError as e:
-        ui.console.print(f"[red]error:[/red] {e}", soft_wrap=True)
-        sys.exit(2)
-
-
-if __name__ == "__main__":
-    main()
