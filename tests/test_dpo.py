@@ -8,15 +8,19 @@ import sys
 
 import pytest
 import torch
+import yaml
+from pydantic import BaseModel
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
 
+from rxalign.config import deep_merge
 from rxalign.errors import UserError
 from rxalign.io import write_jsonl
 from rxalign.losses import IGNORE_INDEX
 from rxalign.models.load import apply_lora, load_causal_lm
 from rxalign.models.logprobs import SequenceLogps, full_logits_logps
 from rxalign.stages.dpo import (
+    QUICKSTART_FLAGS,
     DPOConfig,
     Schedule,
     encode_pair,
@@ -28,6 +32,7 @@ from rxalign.stages.dpo import (
     troubleshoot,
     unknown_word_share,
 )
+from rxalign.stages.dpo.config import field_at
 
 LN2 = math.log(2)
 
@@ -59,8 +64,8 @@ def data(tmp_path_factory):
 
 def lora_model(model_dir, r=4, seed=0, nonzero=True):
     torch.manual_seed(seed)
-    cfg = DPOConfig(lora_r=r)
-    model = apply_lora(load_causal_lm(model_dir).eval(), cfg.lora)
+    cfg = DPOConfig(lora={"r": r})
+    model = apply_lora(load_causal_lm(model_dir).eval(), cfg.lora.settings)
     if nonzero:  # a trained-looking adapter (B starts at zero)
         with torch.no_grad():
             for name, p in model.named_parameters():
@@ -78,23 +83,19 @@ def logps_of(module, batch):
     return module(batch["input_ids"], batch["attention_mask"], batch["labels"])
 
 
-def dpo_cfg(tmp_path, model_dir, data, name="run", **kw):
+def dpo_cfg(tmp_path, model_dir, data_dir, name="run", **kw):
+    """A one-epoch run on the tiny model; `kw` is laid over it section by section (nested keys)."""
     base = dict(
-        sft_model_path=model_dir,
-        train_file=data / "train.jsonl",
-        val_file=data / "val.jsonl",
-        output_dir=tmp_path / name,
-        num_epochs=1,
-        learning_rate=5e-3,
-        batch_size=4,
-        lora_r=4,
-        max_length=128,
-        logging_steps=1,
+        model_path=model_dir,
+        out=tmp_path / name,
+        data=dict(train_file=data_dir / "train.jsonl", val_file=data_dir / "val.jsonl", max_length=128),
+        lora=dict(r=4),
+        reference=dict(cache_dir=tmp_path / "cache"),
+        train=dict(epochs=1, lr=5e-3, batch_size=4, log_every=1),
         samples=1,
         sample_max_new_tokens=4,
-        ref_cache_dir=tmp_path / "cache",
     )
-    return DPOConfig(**{**base, **kw})
+    return DPOConfig.model_validate(deep_merge(base, kw))
 
 
 # ---- tokenisation and the loss path --------------------------------------------------------------------
@@ -343,17 +344,22 @@ def test_run_layout_step0_ln2_and_base_weights_unchanged(tmp_path, tiny_model_di
     )
     for name, p in base.named_parameters():
         assert torch.equal(p, peft_model.get_base_model().get_parameter(name)), name
-    # a finished run resumes to its summary; a new run into it is refused with the flag's name
+    # a finished run resumes to its summary; a new run into it is refused, naming the key as the user gave it
     assert dpo.run(dpo_cfg(tmp_path, tiny_model_dirs["llama"], data), resume=True)["steps"] == 3
-    with pytest.raises(UserError, match=r"^--output_dir .*holds another run"):
+    with pytest.raises(UserError, match=r"^--out .*holds another run"):
         dpo.run(dpo_cfg(tmp_path, tiny_model_dirs["llama"], data))
+    with pytest.raises(UserError, match=r"^--output_dir .*holds another run"):
+        dpo.run(dpo_cfg(tmp_path, tiny_model_dirs["llama"], data).named_by({"out": "--output_dir"}))
+
+
+PRECOMPUTE = {"precompute": True}
 
 
 def test_precomputed_reference_is_cached_reused_and_invalidated(tmp_path, tiny_model_dirs, data):
     from rxalign.stages import dpo
 
-    first = dpo.run(dpo_cfg(tmp_path, tiny_model_dirs["llama"], data, "a", precompute_ref=True, samples=0))
-    again = dpo.run(dpo_cfg(tmp_path, tiny_model_dirs["llama"], data, "b", precompute_ref=True, samples=0))
+    first = dpo.run(dpo_cfg(tmp_path, tiny_model_dirs["llama"], data, "a", reference=PRECOMPUTE, samples=0))
+    again = dpo.run(dpo_cfg(tmp_path, tiny_model_dirs["llama"], data, "b", reference=PRECOMPUTE, samples=0))
     assert first["ref_cache_reused"] is False and again["ref_cache_reused"] is True
     assert first["ref_cache"] == again["ref_cache"]
     assert first["val_loss_first"] == pytest.approx(LN2, abs=1e-5)
@@ -370,9 +376,9 @@ def test_precomputed_reference_is_cached_reused_and_invalidated(tmp_path, tiny_m
             tiny_model_dirs["llama"],
             data,
             "d",
-            precompute_ref=True,
+            reference=PRECOMPUTE,
             samples=0,
-            train_file=changed / "train.jsonl",
+            data={"train_file": changed / "train.jsonl"},
         )
     )
     assert other["ref_cache_reused"] is False and other["ref_cache"] != first["ref_cache"]
@@ -384,7 +390,7 @@ def test_bad_train_file_refused_before_writing(tmp_path, tiny_model_dirs, data):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(triplets(1)[0]) + "\n" + json.dumps({"prompt": "p", "chosen": "c"}) + "\n")
     with pytest.raises(UserError, match=r"bad.jsonl:2: missing field 'rejected'"):
-        dpo.run(dpo_cfg(tmp_path, tiny_model_dirs["llama"], data, train_file=bad))
+        dpo.run(dpo_cfg(tmp_path, tiny_model_dirs["llama"], data, data={"train_file": bad}))
     assert not (tmp_path / "run").exists()
 
 
@@ -393,11 +399,13 @@ def test_default_train_file_falls_back_to_bundled_triplets(tmp_path, monkeypatch
 
     monkeypatch.chdir(tmp_path)
     cfg = resolve_data(DPOConfig())
-    assert cfg.train_file is None
+    assert cfg.data.train_file is None
     train, val, source = load_triplets(cfg)
     assert len(train) > len(val) > 0 and source == "bundled"
     with pytest.raises(UserError, match="train_file: phase2_data/dpo/train_dpo.jsonl does not exist"):
-        load_triplets(resolve_data(DPOConfig(train_file=DEFAULT_TRAIN_FILE)))  # asked for explicitly
+        load_triplets(
+            resolve_data(DPOConfig(data={"train_file": DEFAULT_TRAIN_FILE}))
+        )  # asked for explicitly
 
 
 # ---- CLI -------------------------------------------------------------------------------------------------
@@ -441,15 +449,22 @@ def test_cli_accepts_underscore_and_dashed_flags(tmp_path, tiny_model_dirs, data
         *common,
     )
     assert result.returncode == 0, result.stderr
-    saved = (tmp_path / "a" / "config.yaml").read_text()
-    for line in ("learning_rate: 0.001", "batch_size: 6", "lora_r: 2", "use_lora: false", "num_epochs: 1"):
-        assert line in saved, line
+    saved = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())  # the nested config the flags set
+    assert (
+        saved["train"]["lr"] == 0.001 and saved["train"]["batch_size"] == 6 and saved["train"]["epochs"] == 1
+    )
+    assert saved["lora"] == {"enabled": False, "r": 2, "alpha": None}
+    assert saved["out"] == str(tmp_path / "a") and saved["data"]["val_file"] == str(data / "val.jsonl")
+    record = json.loads((tmp_path / "a" / "final_model" / "dpo_config.json").read_text())
+    assert record["learning_rate"] == 0.001 and record["output_dir"] == str(
+        tmp_path / "a"
+    )  # quick-start names
     assert (
         tmp_path / "a" / "final_model" / "model.safetensors"
     ).is_file()  # full fine-tuning saves the model
-    # --config with the same keys; a flag wins over the file
+    # --config with the nested keys; a flag wins over the file
     (tmp_path / "c.yaml").write_text(
-        f"sft_model_path: {tiny_model_dirs['llama']}\nbeta: 0.5\nlearning_rate: 0.1\n"
+        f"model_path: {tiny_model_dirs['llama']}\ndpo:\n  beta: 0.5\ntrain:\n  lr: 0.1\n"
     )
     result = cli(
         "dpo",
@@ -468,8 +483,8 @@ def test_cli_accepts_underscore_and_dashed_flags(tmp_path, tiny_model_dirs, data
         *common,
     )
     assert result.returncode == 0, result.stderr
-    saved = (tmp_path / "b" / "config.yaml").read_text()
-    assert "beta: 0.5" in saved and "learning_rate: 0.002" in saved
+    saved = yaml.safe_load((tmp_path / "b" / "config.yaml").read_text())
+    assert saved["dpo"]["beta"] == 0.5 and saved["train"]["lr"] == 0.002
 
 
 def test_cli_user_errors_are_one_line_exit_2(tmp_path, tiny_model_dirs, data):
@@ -488,20 +503,38 @@ def test_cli_user_errors_are_one_line_exit_2(tmp_path, tiny_model_dirs, data):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and f"{bad}:2: invalid JSON" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "x").exists()
-    (tmp_path / "c.yaml").write_text("beta: 0.1\nlearnin_rate: 1e-3\n")
+    (tmp_path / "c.yaml").write_text("dpo:\n  beta: 0.1\nlearnin_rate: 1e-3\n")
     result = cli("dpo", "--config", str(tmp_path / "c.yaml"))
-    assert result.returncode == 2 and f"{tmp_path / 'c.yaml'}:2: learnin_rate: unknown key" in result.stderr
+    assert result.returncode == 2 and f"{tmp_path / 'c.yaml'}:3: learnin_rate: unknown key" in result.stderr
+    # a key of the old flat layout is told its new place
+    (tmp_path / "c.yaml").write_text("dpo:\n  beta: 0.1\nlearning_rate: 1e-3\n")
+    result = cli("dpo", "--config", str(tmp_path / "c.yaml"))
+    assert result.returncode == 2 and result.stderr.strip().count("\n") == 0
+    assert f"{tmp_path / 'c.yaml'}:3: learning_rate: renamed to train.lr" in result.stderr
     result = cli("dpo", "--beta", "-1", "--quiet")
     assert result.returncode == 2 and "--beta:" in result.stderr
+    # the run directory is named by the flag the user gave it with
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "config.yaml").write_text("out: elsewhere\n")
+    result = cli("dpo", "--output_dir", str(tmp_path / "taken"), "--quiet")
+    assert result.returncode == 2 and f"--output_dir {tmp_path / 'taken'}: holds another run" in result.stderr
 
 
 def test_cli_help_explains_every_key():
     result = cli("dpo", "--help", COLUMNS="300")
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
-    for name, field in DPOConfig.model_fields.items():
-        assert f"--{name}" in text and f"--{name.replace('_', '-')}" in text, name
-        assert " ".join(field.description.split()[:4]) in text, name
+    leaves = set()
+    for name, field in DPOConfig.model_fields.items():  # every key of the nested config has its flag
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            leaves |= {f"{name}.{sub}" for sub in section.model_fields}
+        else:
+            leaves.add(name)
+    assert set(QUICKSTART_FLAGS.values()) == leaves
+    for flag, key in QUICKSTART_FLAGS.items():
+        assert f"--{flag}" in text and f"--{flag.replace('_', '-')}" in text, flag
+        assert " ".join(field_at(key)[0].description.split()[:4]) in text, flag
 
 
 # ---- parity ----------------------------------------------------------------------------------------------
@@ -566,11 +599,14 @@ def test_dpo_loss_equals_trl_dpo_trainer(tiny_model_dirs, tokenizer, tmp_path):
 
 
 def test_bundled_config_sets_every_key():
-    import yaml
-
     from rxalign.config import bundled_config_path, load_config
 
     raw = yaml.safe_load(bundled_config_path("dpo").read_text())
-    assert set(raw) == set(DPOConfig.model_fields)
+    set_keys = {
+        f"{k}.{s}" if isinstance(v, dict) else k
+        for k, v in raw.items()
+        for s in (v if isinstance(v, dict) else [None])
+    }
+    assert set_keys == set(QUICKSTART_FLAGS.values())
     cfg = load_config(DPOConfig, None, stage="dpo")
-    assert cfg.train_file is None and cfg.use_lora and cfg.lora.alpha == 2 * cfg.lora_r
+    assert cfg.data.train_file is None and cfg.lora.enabled and cfg.lora.settings.alpha == 2 * cfg.lora.r

@@ -5,11 +5,12 @@ Every error names the file (or the `--set` flag), the line, the dotted key and w
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -19,6 +20,12 @@ from rxalign.errors import UserError
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    # A stage config's (dotted) keys that do not change what its run computes: a resumed run may differ in them
+    # and `fingerprint` leaves them out.
+    non_semantic: ClassVar[tuple[str, ...]] = ("out",)
+    # Keys this config no longer has -> the dotted key that replaced them, named in the error a file gets.
+    renamed_keys: ClassVar[dict[str, str]] = {}
 
 
 class ModelConfig(Strict):
@@ -280,9 +287,6 @@ class PPOConfig(Strict):
 
 C = TypeVar("C", bound=BaseModel)
 
-# The keys that do not change what a run computes: a resumed run may differ in these.
-NON_SEMANTIC_KEYS = ("out", "output_dir", "ref_cache_dir")
-
 
 def bundled_config_path(stage: str) -> Path:
     return Path(str(resources.files("rxalign") / "resources" / "configs" / f"{stage}.yaml"))
@@ -339,10 +343,27 @@ def dump_config(cfg: BaseModel) -> str:
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
 
 
+def without(data: dict, cfg: BaseModel) -> dict:
+    """A copy of `data` (a config as a mapping, e.g. a saved config.yaml) without `cfg`'s non-semantic keys."""
+    data = copy.deepcopy(data)
+    for key in cfg.non_semantic if isinstance(cfg, Strict) else ("out",):
+        *sections, name = key.split(".")
+        node: Any = data
+        for part in sections:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(name, None)
+    return data
+
+
+def semantic_dump(cfg: BaseModel) -> dict:
+    """The config as JSON values, minus the keys that do not change what a run computes."""
+    return without(cfg.model_dump(mode="json"), cfg)
+
+
 def fingerprint(cfg: BaseModel) -> str:
-    """sha256 of the config minus NON_SEMANTIC_KEYS: two runs with equal fingerprints compute the same thing."""
-    data = {k: v for k, v in cfg.model_dump(mode="json").items() if k not in NON_SEMANTIC_KEYS}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    """sha256 of `semantic_dump(cfg)`: two runs with equal fingerprints compute the same thing."""
+    return hashlib.sha256(json.dumps(semantic_dump(cfg), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
@@ -404,8 +425,14 @@ def _describe(
     loc = tuple(err["loc"])
     dotted = ".".join(str(p) for p in loc)
     if err["type"] == "extra_forbidden":
-        allowed = sorted(_fields_at(model_cls, loc[:-1]))
-        what = f"unknown key (expected one of: {', '.join(allowed)})"
+        cls = _class_at(model_cls, loc[:-1])
+        renamed = cls.renamed_keys.get(str(loc[-1])) if cls is not None and issubclass(cls, Strict) else None
+        if renamed is not None:
+            section = "".join(f"{p}." for p in loc[:-1])
+            what = f"renamed to {section}{renamed} (the config is nested; `rxalign config` prints it)"
+        else:
+            allowed = sorted(cls.model_fields) if cls is not None else []
+            what = f"unknown key (expected one of: {', '.join(allowed)})"
     else:
         what = f"{err['msg']} (got {err.get('input')!r})"
     for k, item in override_keys.items():
@@ -417,7 +444,8 @@ def _describe(
     return f"{path}:{lines.get(probe, 1)}: {dotted}: {what}"
 
 
-def _fields_at(model_cls: type[BaseModel], loc: tuple) -> list[str]:
+def _class_at(model_cls: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The config class of the section at `loc` (None when `loc` is not a section)."""
     cls: Any = model_cls
     for part in loc:
         field = (
@@ -426,6 +454,6 @@ def _fields_at(model_cls: type[BaseModel], loc: tuple) -> list[str]:
         if field is None or not (
             isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
         ):
-            return []
+            return None
         cls = field.annotation
-    return list(cls.model_fields)
+    return cls

@@ -1,7 +1,9 @@
 """Commands `rxalign dpo`, `rxalign merge` and `rxalign quantize` (registered on the app in cli.py).
 
-`rxalign dpo` takes every DPOConfig key as a flag, in the quick start's spelling (`--learning_rate`) and the
-dashed one (`--learning-rate`), on top of `--config YAML` (the same keys); a flag wins over the file.
+`rxalign dpo` takes every DPOConfig key as a flag in the quick start's spelling (`--learning_rate`) and the
+dashed one (`--learning-rate`): aliases over the nested config (`QUICKSTART_FLAGS`: `--learning_rate` sets
+`train.lr`), on top of `--config YAML` (nested keys, as `rxalign config dpo` prints); a flag wins over the file.
+An error names a key as the user gave it: the flag, or the file's line and key.
 """
 
 from __future__ import annotations
@@ -10,18 +12,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from rxalign import ui
-from rxalign.config import from_flags, load_config
-from rxalign.stages.dpo import DPOConfig
+from rxalign.config import deep_merge, load_config
+from rxalign.errors import UserError
+from rxalign.stages.dpo.config import QUICKSTART_FLAGS, DPOConfig, field_at
 
-FIELDS = DPOConfig.model_fields
 
-
-def _help(name: str) -> str:
-    default = FIELDS[name].default
+def _help(flag: str) -> str:
+    info, default = field_at(QUICKSTART_FLAGS[flag])
     shown = "null" if default is None else str(default)
-    return f"{FIELDS[name].description} (default: {shown})"
+    return f"{info.description} (config key {QUICKSTART_FLAGS[flag]}; default: {shown})"
 
 
 def _opt(name: str, **kw: Any) -> Any:
@@ -40,15 +42,41 @@ def _flag(name: str) -> Any:
     )
 
 
+def config_from(path: Path | None, flags: dict[str, Any]) -> DPOConfig:
+    """The YAML at `path` (nested keys; None = the quick start's defaults) under the quick-start `flags` (flag
+    name -> value). A flag's mistake names the flag; the config remembers which keys came from flags, so that
+    the recipe's errors name them too (`--output_dir ...: holds another run`)."""
+    base = load_config(DPOConfig, path, stage="dpo").model_dump(exclude_unset=True) if path else {}
+    nested: dict = {}
+    for flag, value in flags.items():
+        *sections, name = QUICKSTART_FLAGS[flag].split(".")
+        node = nested
+        for part in sections:
+            node = node.setdefault(part, {})
+        node[name] = value
+    names = {QUICKSTART_FLAGS[flag]: f"--{flag}" for flag in flags}
+    try:
+        cfg = DPOConfig.model_validate(deep_merge(base, nested))
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        if key in names:
+            raise UserError(f"{names[key]}: {err['msg']} (got {err.get('input')!r})") from None
+        # a section's own check (loss against label_smoothing): name the flags that set keys in it
+        inside = [name for k, name in names.items() if k.startswith(f"{key}.") or not key]
+        raise UserError(f"{', '.join(inside) or key or 'flags'}: {err['msg']}") from None
+    return cfg.named_by(names)
+
+
 def dpo(
     config: Annotated[
         Path | None,
         typer.Option(
             "--config",
             "-c",
-            help="YAML with any of the keys below (unknown keys and wrong types are rejected with file:line). "
-            "Flags override it. Without it the defaults are the quick start's, meant for multi-billion-parameter "
-            "models; the bundled tiny-CPU config is printed by `rxalign config dpo`.",
+            help="YAML with the nested config keys named below each flag (unknown keys and wrong types are "
+            "rejected with file:line). Flags override it. Without it the defaults are the quick start's, meant for "
+            "multi-billion-parameter models; the bundled tiny-CPU config is printed by `rxalign config dpo`.",
         ),
     ] = None,
     sft_model_path: Annotated[Path | None, _opt("sft_model_path")] = None,
@@ -102,14 +130,12 @@ def dpo(
     from rxalign.stages import dpo as stage
 
     ui.set_quiet(quiet)
-    flags = {k: v for k, v in locals().items() if k in FIELDS and v is not None}
-    base = load_config(DPOConfig, config, stage="dpo").model_dump(exclude_unset=True) if config else {}
-    cfg = from_flags(DPOConfig, **{**base, **flags})
+    cfg = config_from(config, {k: v for k, v in locals().items() if k in QUICKSTART_FLAGS and v is not None})
     summary = stage.run(cfg, resume=resume)
     if not quiet:
         first, last = summary["chosen_preference_first"], summary["chosen_preference"]
         ui.console.print(
-            f"[bold green]DPO Training completed![/bold green] Model saved to {cfg.output_dir}/final_model · "
+            f"[bold green]DPO Training completed![/bold green] Model saved to {cfg.out / cfg.final_dir} · "
             f"val loss {summary['val_loss_first']:.4f} → {summary['val_loss']:.4f} · chosen preference "
             f"{first:.1%} → {last:.1%}"
         )

@@ -60,7 +60,7 @@ WIRED = {
     "sft": ("out", "model_path", "data.train_file", "data.val_file"),
     "reward": ("out", "model_path", "data.train_file", "data.val_file"),
     "ppo": ("out", "policy_path", "reward_path", "prompts_file"),
-    "dpo": ("output_dir", "sft_model_path", "train_file", "val_file", "ref_cache_dir"),
+    "dpo": ("out", "model_path", "data.train_file", "data.val_file", "reference.cache_dir"),
 }
 
 
@@ -147,11 +147,15 @@ def stage_configs(cfg: PipelineConfig) -> dict[str, BaseModel]:
         ),
         "dpo": cfg.dpo.model_copy(
             update={
-                "output_dir": run / "dpo",
-                "sft_model_path": run / "sft" / "final",
-                "train_file": data / "dpo/train_dpo.jsonl",
-                "val_file": data / "dpo/val_dpo.jsonl",
-                "ref_cache_dir": run / "dpo" / "ref_cache",
+                "out": run / "dpo",
+                "model_path": run / "sft" / "final",
+                "data": cfg.dpo.data.model_copy(
+                    update={
+                        "train_file": data / "dpo/train_dpo.jsonl",
+                        "val_file": data / "dpo/val_dpo.jsonl",
+                    }
+                ),
+                "reference": cfg.dpo.reference.model_copy(update={"cache_dir": run / "dpo" / "ref_cache"}),
             }
         ),
         "eval": cfg.eval,
@@ -259,20 +263,16 @@ def _dpo(cfg, stage_cfg, run_dir):
     from rxalign.stages import dpo
 
     dpo.run(stage_cfg, resume=True)
-    merged = run_dir / "dpo" / "merged"
-    if stage_cfg.use_lora and not (merged / "config.json").is_file():
-        merge_adapter(run_dir / "dpo" / "final_model", merged)
-
-
-def dpo_model_dir(run_dir: Path, stage_cfg: DPOConfig) -> Path:
-    return run_dir / "dpo" / ("merged" if stage_cfg.use_lora else "final_model")
+    merged = run_dir / "dpo" / "merged"  # evaluation reads plain models: a LoRA adapter is merged
+    if stage_cfg.lora.enabled and not (merged / "config.json").is_file():
+        merge_adapter(run_dir / "dpo" / DPOConfig.final_dir, merged)
 
 
 def _eval(cfg, stage_cfg, run_dir):
     from rxalign.eval.run import evaluate
 
-    models = [f"sft={run_dir / 'sft' / 'final'}", f"ppo={run_dir / 'ppo' / 'final'}"]
-    models.append(f"dpo={dpo_model_dir(run_dir, cfg.dpo)}")
+    dpo = run_dir / "dpo" / ("merged" if cfg.dpo.lora.enabled else DPOConfig.final_dir)
+    models = [f"sft={run_dir / 'sft' / 'final'}", f"ppo={run_dir / 'ppo' / 'final'}", f"dpo={dpo}"]
     sets = [run_dir / "data" / name for name in BUNDLED_SETS]
     evaluate(run_dir / "eval", stage_cfg, models, sets, None, True)
 

@@ -11,14 +11,16 @@ from rxalign import ui
 from rxalign.rundir import RunDir, open_run, read_summary
 
 
-def begin(cfg: BaseModel, resume: bool, precision: str):
+def begin(
+    cfg: BaseModel, resume: bool, precision: str, *, final_name: str = "final", out_name: str = "--out"
+):
     """The opening every recipe shares: the accelerator, then the run-directory checks on every process
     before anything is written. Returns (accelerator, precision, run_dir, summary of an already complete
-    run or None)."""
+    run or None). `final_name`: the final model's folder; `out_name`: what errors call the run directory."""
     from rxalign.train.loop import make_accelerator
 
     accelerator, precision = make_accelerator(precision)
-    run_dir: RunDir = open_run(cfg.out, cfg, resume)
+    run_dir: RunDir = open_run(cfg.out, cfg, resume, final_name=final_name, out_name=out_name)
     accelerator.wait_for_everyone()
     if run_dir.complete and resume:
         ui.info(f"{cfg.out}: run already complete")
