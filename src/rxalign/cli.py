@@ -15,10 +15,6 @@ from rxalign import ui
 from rxalign.active.config import ActiveConfig
 from rxalign.active_cli import active
 from rxalign.config import (
-    PPOConfig,
-    PretrainConfig,
-    RewardConfig,
-    SFTConfig,
     bundled_config_path,
     from_flags,
     load_config,
@@ -27,7 +23,8 @@ from rxalign.data.generate import GenerateConfig
 from rxalign.dpo_cli import dpo, merge, quantize
 from rxalign.errors import UserError
 from rxalign.report.command import report
-from rxalign.stages.dpo import DPOConfig
+from rxalign.stages.registry import CONFIGS as REGISTRY_CONFIGS
+from rxalign.stages.registry import TRAINED
 
 DISCLAIMER = "Research and education software, NOT for clinical use: never act on its outputs for a patient."
 
@@ -39,17 +36,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-STAGES: dict[str, type[BaseModel]] = {
-    "pretrain": PretrainConfig,
-    "sft": SFTConfig,
-    "reward": RewardConfig,
-    "ppo": PPOConfig,
-    "dpo": DPOConfig,
-    "generate": GenerateConfig,
+# Configs `rxalign config NAME` prints: every stage's (the registry's), and active learning's (which
+# orchestrates stages).
+CONFIGS: dict[str, type[BaseModel]] = {
+    **{name: stage.config_class() for name, stage in REGISTRY_CONFIGS.items()},
+    "active": ActiveConfig,
 }
-
-# Configs `rxalign config NAME` prints: every stage's, and active learning's (which orchestrates stages).
-CONFIGS: dict[str, type[BaseModel]] = {**STAGES, "active": ActiveConfig}
 
 data_app = typer.Typer(help="Generate, validate and describe datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -97,15 +89,13 @@ def _load(stage: str, config: Path | None, overrides: list[str] | None, out: Pat
     overrides = list(overrides or [])
     if out is not None:
         overrides.append(f"out={out}")
-    return load_config(STAGES[stage], config, overrides, stage=stage)
+    return load_config(TRAINED[stage].config_class(), config, overrides, stage=stage)
 
 
 def _run_stage(stage: str, config, overrides, out, resume: bool, quiet: bool) -> tuple[Any, dict]:
-    import importlib
-
     ui.set_quiet(quiet)
     cfg = _load(stage, config, overrides, out)
-    return cfg, importlib.import_module(f"rxalign.stages.{stage}").run(cfg, resume=resume)
+    return cfg, TRAINED[stage].run(cfg, resume=resume)
 
 
 @app.command()

@@ -33,35 +33,14 @@ from rxalign.errors import UserError
 from rxalign.eval.run import BUNDLED_SETS, EvalConfig
 from rxalign.io import write_json
 from rxalign.stages.dpo import DPOConfig
+from rxalign.stages.registry import STAGES as REGISTRY
 
-STAGES = ("data", "pretrain", "sft", "reward", "ppo", "dpo", "eval", "report")
-READS = {
-    "data": (),
-    "pretrain": ("data",),
-    "sft": ("data", "pretrain"),
-    "reward": ("data", "sft"),
-    "ppo": ("data", "sft", "reward"),
-    "dpo": ("data", "sft"),
-    "eval": ("data", "sft", "ppo", "dpo"),
-    "report": ("data", "pretrain", "sft", "reward", "ppo", "dpo", "eval"),
-}
+STAGES = tuple(REGISTRY)
+READS = {name: stage.reads for name, stage in REGISTRY.items()}
 # Sections whose defaults are the bundled stage configs (`rxalign config STAGE`).
-SECTIONS = {
-    "data": "generate",
-    "pretrain": "pretrain",
-    "sft": "sft",
-    "reward": "reward",
-    "ppo": "ppo",
-    "dpo": "dpo",
-}
+SECTIONS = {name: stage.bundled for name, stage in REGISTRY.items() if stage.bundled is not None}
 # Keys the pipeline sets itself (paths between stages): a user setting one would be silently overridden.
-WIRED = {
-    "pretrain": ("out", "data.corpus"),
-    "sft": ("out", "model_path", "data.train_file", "data.val_file"),
-    "reward": ("out", "model_path", "data.train_file", "data.val_file"),
-    "ppo": ("out", "policy_path", "reward_path", "prompts_file"),
-    "dpo": ("out", "model_path", "data.train_file", "data.val_file", "reference.cache_dir"),
-}
+WIRED = {name: tuple(key for key, _ in stage.wiring) for name, stage in REGISTRY.items() if stage.wiring}
 
 
 class PipelineConfig(Strict):
@@ -104,63 +83,23 @@ def load_pipeline_config(path: Path | None, overrides: list[str] | None = None) 
     return load_config(PipelineConfig, path, overrides, stage="pipeline", base=base)
 
 
+def _set(cfg: BaseModel, dotted: str, value) -> BaseModel:
+    """A copy of `cfg` with the nested key `dotted` (e.g. "data.train_file") set to `value`."""
+    head, _, rest = dotted.partition(".")
+    return cfg.model_copy(update={head: _set(getattr(cfg, head), rest, value) if rest else value})
+
+
 def stage_configs(cfg: PipelineConfig) -> dict[str, BaseModel]:
-    """Each stage's config with the paths between stages pointing inside the run directory."""
-    run, data = cfg.run_dir, cfg.run_dir / "data"
+    """Each stage's config with the paths between stages (the registry's wiring) pointing inside the run."""
+    run = cfg.run_dir
     start = cfg.base_model if cfg.base_model is not None else run / "pretrain" / "final"
-    return {
-        "data": cfg.data,
-        "pretrain": cfg.pretrain.model_copy(
-            update={
-                "out": run / "pretrain",
-                "data": cfg.pretrain.data.model_copy(update={"corpus": data / "corpus.jsonl"}),
-            }
-        ),
-        "sft": cfg.sft.model_copy(
-            update={
-                "out": run / "sft",
-                "model_path": start,
-                "data": cfg.sft.data.model_copy(
-                    update={"train_file": data / "sft/train.jsonl", "val_file": data / "sft/val.jsonl"}
-                ),
-            }
-        ),
-        "reward": cfg.reward.model_copy(
-            update={
-                "out": run / "reward",
-                "model_path": run / "sft" / "final",
-                "data": cfg.reward.data.model_copy(
-                    update={
-                        "train_file": data / "preference/train.jsonl",
-                        "val_file": data / "preference/val.jsonl",
-                    }
-                ),
-            }
-        ),
-        "ppo": cfg.ppo.model_copy(
-            update={
-                "out": run / "ppo",
-                "policy_path": run / "sft" / "final",
-                "reward_path": run / "reward" / "final",
-                "prompts_file": data / "ppo/prompts.jsonl",
-            }
-        ),
-        "dpo": cfg.dpo.model_copy(
-            update={
-                "out": run / "dpo",
-                "model_path": run / "sft" / "final",
-                "data": cfg.dpo.data.model_copy(
-                    update={
-                        "train_file": data / "dpo/train_dpo.jsonl",
-                        "val_file": data / "dpo/val_dpo.jsonl",
-                    }
-                ),
-                "reference": cfg.dpo.reference.model_copy(update={"cache_dir": run / "dpo" / "ref_cache"}),
-            }
-        ),
-        "eval": cfg.eval,
-        "report": cfg.eval,  # the report reads what the others wrote; its key is theirs
-    }
+    configs: dict[str, BaseModel] = {}
+    for name, stage in REGISTRY.items():
+        section = getattr(cfg, name) if name != "report" else cfg.eval  # the report's key is what it reads
+        for key, where in stage.wiring:
+            section = _set(section, key, start if where == "{start}" else run / where)
+        configs[name] = section
+    return configs
 
 
 def stage_keys(cfg: PipelineConfig, configs: dict[str, BaseModel]) -> dict[str, str]:
@@ -251,9 +190,7 @@ def _data(cfg, stage_cfg, run_dir):
 
 def _stage(name):
     def runner(cfg, stage_cfg, run_dir):
-        import importlib
-
-        importlib.import_module(f"rxalign.stages.{name}").run(stage_cfg, resume=True)
+        REGISTRY[name].run(stage_cfg, resume=True)
 
     return runner
 
@@ -319,27 +256,9 @@ def gather_summary(run_dir: Path, state: dict) -> dict:
             "majority_matches_gold": a["majority_matches_gold"],
             "counts": manifest["counts"],
         }
-    if s := read("pretrain/summary.json"):
-        out["pretrain"] = {k: s[k] for k in ("val_loss", "ln_vocab", "val_loss_below_ln_vocab", "parameters")}
-    if s := read("sft/summary.json"):
-        out["sft"] = {k: s[k] for k in ("val_loss", "val_loss_first")}
-    if s := read("reward/summary.json"):
-        out["reward"] = {
-            k: s.get(k)
-            for k in (
-                "val_accuracy_gold",
-                "val_accuracy_majority",
-                "val_margin",
-                "members",
-                "val_accuracy_gold_by_tiers",
-            )
-        }
-    if s := read("ppo/summary.json"):
-        keys = ("gold_score_first", "gold_score_last", "rm_score_first", "rm_score_last", "kl_k3_mean")
-        out["ppo"] = {**{k: s[k] for k in keys}, "beta_final": s["beta_final"], "iterations": s["iterations"]}
-    if s := read("dpo/summary.json"):
-        keys = ("chosen_preference_first", "chosen_preference", "val_loss_first", "val_loss")
-        out["dpo"] = {k: s[k] for k in keys}
+    for name in ("pretrain", "sft", "reward", "ppo", "dpo"):  # each stage's headline keys (the registry's)
+        if s := read(f"{name}/summary.json"):
+            out[name] = {k: s.get(k) for k in REGISTRY[name].headline}
     if card := read("eval/scorecard.json"):
         models = card["models"]
         out["scorecard"] = {

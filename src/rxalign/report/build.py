@@ -37,17 +37,10 @@ from rxalign.report.sections import (
     ppo_section,
     reward_section,
 )
+from rxalign.stages.registry import STAGES
 
 # The file each stage always writes; its absence in a present stage directory means the stage did not finish.
-REQUIRED = {
-    "data": "manifest.json",
-    "pretrain": "metrics.jsonl",
-    "sft": "metrics.jsonl",
-    "reward": "members/member-*/metrics.jsonl",
-    "ppo": "metrics.jsonl",
-    "dpo": "metrics.jsonl",
-    "eval": "scorecard.json",
-}
+REQUIRED = {name: stage.marker for name, stage in STAGES.items() if stage.marker is not None}
 
 
 def check_run_dir(run_dir: Path) -> dict[str, Path | None]:
