@@ -256,9 +256,9 @@ def gather_summary(run_dir: Path, state: dict) -> dict:
             "majority_matches_gold": a["majority_matches_gold"],
             "counts": manifest["counts"],
         }
-    for name in ("pretrain", "sft", "reward", "ppo", "dpo"):  # each stage's headline keys (the registry's)
-        if s := read(f"{name}/summary.json"):
-            out[name] = {k: s.get(k) for k in REGISTRY[name].headline}
+    for name, stage in REGISTRY.items():  # each trained stage's headline keys (the registry's)
+        if stage.headline and (s := read(f"{name}/summary.json")):
+            out[name] = {k: s.get(k) for k in stage.headline}
     if card := read("eval/scorecard.json"):
         models = card["models"]
         out["scorecard"] = {

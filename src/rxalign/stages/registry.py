@@ -1,7 +1,7 @@
 """The one list of stages: a record per stage (its config, recipe, bundled YAML, what it reads, how the pipeline
-wires it, the file it always writes, its headline figures). The CLI, the pipeline and the report read it; nothing
-finds a stage by building a module name. Configs and recipes are named, not imported, so that reading the registry
-costs nothing (the CLI answers `--help` without torch)."""
+wires it, the file it always writes, its headline figures; where a stage puts its final model is its config's
+business, e.g. `DPOConfig.final_dir`). The CLI, the pipeline and the report read it; nothing finds a stage by
+building a module name. Configs and recipes are named, not imported: reading the registry imports no stage."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ class Stage:
         None  # the file <run>/<name>/ always holds once the stage has run (the report checks it)
     )
     headline: tuple[str, ...] = ()  # its summary.json keys gathered into the run's summary.json
-    final: str = "final"  # the folder of its final model inside its run directory
 
     def config_class(self) -> Any:
         module, _, cls = self.config.partition(":")
@@ -121,7 +120,6 @@ PIPELINE: tuple[Stage, ...] = (
         ),
         marker="metrics.jsonl",
         headline=("chosen_preference_first", "chosen_preference", "val_loss_first", "val_loss"),
-        final="final_model",
     ),
     Stage(
         "eval", "rxalign.eval.run:EvalConfig", reads=("data", "sft", "ppo", "dpo"), marker="scorecard.json"
