@@ -101,7 +101,7 @@ def test_sft_summaries_come_from_notes_of_their_own(generated):
 def test_leakage_check_passes_on_default_and_catches_planted_leaks(generated):
     out, manifest = generated
     counts = manifest["counts"]
-    checked = counts["eval/qa.jsonl"] + counts["eval/showcase.jsonl"] + counts["eval/summaries.jsonl"]
+    checked = sum(counts[f"eval/{n}.jsonl"] for n in ("qa", "qa_trained", "showcase", "summaries"))
     assert manifest["leakage"] == {"checked_eval_prompts": checked, "leaks": 0}
     eval_prompts = [r["prompt"] for r in rows(out, "eval/qa.jsonl")]
     train_prompts = [r["prompt"] for r in rows(out, "sft/train.jsonl")]
@@ -195,13 +195,6 @@ def test_answers_follow_the_truth_and_utilities_rank_them(kb):
             assert answer(item, kb, tier, random.Random(1)).strip()
 
 
-def test_corpus_covers_every_drug_and_pair(kb):
-    docs = corpus_documents(kb, seed=0, phrasings=2)
-    text = "\n".join(docs).lower()
-    assert all(d.name.lower() in text for d in kb.drugs)
-    assert len(docs) >= 2 * len(kb.drugs) + 2 * len(kb.interactions)
-
-
 def test_off_topic_share_makes_rejected_answers_about_other_questions(kb):
     from rxalign.data.generate import build_datasets
 
@@ -267,7 +260,7 @@ def test_corpus_notes_are_notes_of_their_own(kb):
     files, _ = build_datasets(GenerateConfig(corpus_notes=50), kb)
     docs = [r["text"] for r in files["corpus.jsonl"]]
     notes_docs = [d for d in docs if d.startswith("Clinical note:\n")]
-    base = build_datasets(GenerateConfig(), kb)[0]["corpus.jsonl"]
+    base = build_datasets(GenerateConfig(corpus_notes=0), kb)[0]["corpus.jsonl"]
     assert len(notes_docs) == 50 and len(docs) == len(base) + 50
     held = [
         r["note"]
@@ -359,14 +352,10 @@ def test_specific_fixes_reach_items_and_answers(kb):
 
 
 def test_corpus_states_bands_basis_classes_and_reaction_kinds(kb):
-    text = "\n".join(corpus_documents(kb, seed=0, phrasings=1))
-    assert "Renal dosing of Rivaroxaban (label bands by CrCl)" in text
-    assert "eGFR 30-44: reduce (50% of the dose)" in text and "On dialysis: reduce (25% of the dose)" in text
-    assert (
-        "Child-Pugh A (mild): caution. Child-Pugh B (moderate): avoid. Child-Pugh C (severe): contraindicated."
-        in text
-    )
-    assert (
-        "Allergy: severe cutaneous (SJS/TEN or DRESS) penicillin reaction and antibiotic beta lactam: avoid."
-        in text
-    )
+    text = "\n".join(corpus_documents(kb, seed=0, monograph_copies=6))
+    assert "The renal bands of Rivaroxaban follow the label's creatinine clearance (CrCl) cut-offs." in text
+    assert "Renal dosing of Rivaroxaban, eGFR 30-44: reduced dose (75% of the usual dose)." in text
+    assert "For a patient on dialysis, Rivaroxaban: reduced dose (75% of the usual dose)." in text
+    assert "For Child-Pugh C liver disease, Rivaroxaban: avoid." in text
+    assert "Hepatic impairment, Child-Pugh B, Rivaroxaban: avoid." in text
+    assert "Cephalexin after a severe cutaneous penicillin allergy: avoid." in text

@@ -461,6 +461,59 @@ def test_report_needs_nothing_from_the_network(report_html):
     assert tags.get("link", 0) == 0 and tags.get("script", 0) == 0 and tags.get("iframe", 0) == 0
 
 
+SPLITS_HEADING = "Held-out drugs vs training drugs in unseen phrasings"
+
+
+def test_scorecard_splits_side_by_side_only_when_the_card_has_them(report_html, tmp_path):
+    _, html = report_html
+    assert SPLITS_HEADING not in html  # a run evaluated before the splits: no "splits" in its scorecard
+    run = make_run(tmp_path)
+    card = json.loads((run / "eval" / "scorecard.json").read_text(encoding="utf-8"))
+    trained = {
+        m: {
+            "score": _stat(7.5 + j, 7.0 + j, 8.0 + j, 300),
+            "medical_accuracy": _stat(0.8123, 0.78, 0.84, 300),
+            "safety": _stat(0.9, 0.85, 0.95, 80),
+            "specificity": _stat(0.95, 0.9, 1.0, 90),
+            "dose_accuracy": {"mean": None, "ci": None, "n": 0},
+        }
+        for j, m in enumerate(card["models"])
+    }
+    card["splits"] = {"heldout": card["models"], "in_distribution": trained}
+    _json(run / "eval" / "scorecard.json", card)
+    # an in-distribution question with a showcase query's id, written last: the showcase keeps its own wording
+    sft = run / "eval" / "responses" / "sft.jsonl"
+    trained_row = _response(SHOWCASE[1][0], "interaction", "Can warfarin go with ibuprofen?", "AVOID.", 9.0)
+    _jsonl(sft, read_rows(sft) + [trained_row | {"split": "in_distribution"}])
+    html = write_report(run).read_text(encoding="utf-8")
+    assert SPLITS_HEADING in outline(html).headings
+    part = html.split(SPLITS_HEADING, 1)[1].split("</table>", 1)[0]
+    assert "(263 questions)" in part and "(300 questions)" in part
+    cells = {
+        m: re.findall(r'<td class="num">([^<]*)</td>', re.search(rf"<td>{m}</td>(.*?)</tr>", part, re.S)[1])
+        for m in ("sft", "dpo")
+    }
+    # score, medical accuracy, safety, specificity, dose accuracy: held-out then training
+    assert cells["sft"] == [
+        "5.31",
+        "7.50",
+        "50.2%",
+        "81.2%",
+        "10.4%",
+        "90.0%",
+        "100.0%",
+        "95.0%",
+        "19.4%",
+        "n/a",
+    ]
+    assert cells["dpo"][:4] == ["5.31", "9.50", "44.9%", "81.2%"]
+    assert "Warfarin + NSAIDs safe?" in html and "Can warfarin go with ibuprofen?" not in html
+
+
+def read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def test_absent_stages_are_noted_not_required(tmp_path):
     run = make_run(tmp_path)
     for stage in ("ppo", "eval", "data"):

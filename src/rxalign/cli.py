@@ -22,6 +22,7 @@ from rxalign.config import (
 from rxalign.data.generate import GenerateConfig
 from rxalign.dpo_cli import dpo, merge, quantize
 from rxalign.errors import UserError
+from rxalign.probe_cli import probe
 from rxalign.report.command import report
 from rxalign.stages.registry import CONFIGS as REGISTRY_CONFIGS
 from rxalign.stages.registry import TRAINED
@@ -208,6 +209,7 @@ app.command("merge")(merge)
 app.command("quantize")(quantize)
 app.command("report")(report)
 app.command("active")(active)
+app.command("probe")(probe)
 
 
 @data_app.command("generate")

@@ -29,9 +29,9 @@ class Strict(BaseModel):
 
 
 class ModelConfig(Strict):
-    preset: Literal["tiny", "small", "base"] = Field(
+    preset: Literal["tiny", "mini", "small", "base"] = Field(
         "tiny",
-        description="size of a new Llama-architecture model; with a 2,048-token vocabulary tiny has 1.4M, small 7.5M and base 40.6M parameters",
+        description="size of a new Llama-architecture model; with a 2,048-token vocabulary tiny has 1.4M, mini 3.4M, small 7.5M and base 40.6M parameters",
     )
     path: Path | None = Field(
         None, description="local Hugging Face causal-LM directory; when set, `preset` is ignored"

@@ -28,10 +28,12 @@ from rxalign.config import (
     load_config,
     read_yaml,
 )
-from rxalign.data.generate import GenerateConfig
+from rxalign.data.corpus import fingerprint as corpus_fingerprint
+from rxalign.data.generate import GenerateConfig, testbed_corpus
 from rxalign.errors import UserError
 from rxalign.eval.run import BUNDLED_SETS, EvalConfig
 from rxalign.io import write_json
+from rxalign.models.base import base_dir, check_corpus, read_card
 from rxalign.stages.dpo import DPOConfig
 from rxalign.stages.registry import STAGES as REGISTRY
 
@@ -43,13 +45,19 @@ SECTIONS = {name: stage.bundled for name, stage in REGISTRY.items() if stage.bun
 WIRED = {name: tuple(key for key, _ in stage.wiring) for name, stage in REGISTRY.items() if stage.wiring}
 
 
+SHIPPED, SCRATCH = "shipped", "scratch"
+
+
 class PipelineConfig(Strict):
     name: str = Field("default", description="run name: the run directory is runs/<name> unless `out` is set")
     out: Path | None = Field(None, description="run directory (null = runs/<name>)")
-    base_model: Path | None = Field(
-        None,
-        description="a local Hugging Face causal-LM directory with a chat template to start SFT from; "
-        "when set, the pretrain stage is skipped (null = pretrain a new model on the generated corpus)",
+    base_model: str = Field(
+        SHIPPED,
+        min_length=1,
+        description="where SFT starts: `shipped` = the testbed base model that ships with rxalign (pretrained once "
+        "on the default corpus; its card is in the README), `scratch` = pretrain a new model on the generated "
+        "corpus (the `pretrain` section), or a local Hugging Face causal-LM directory with a chat template; "
+        "pretraining runs only with `scratch`",
     )
     data: GenerateConfig = Field(description="the generated testbed (`rxalign config generate`)")
     pretrain: PretrainConfig = Field(description="Stage 1 (`rxalign config pretrain`)")
@@ -62,6 +70,15 @@ class PipelineConfig(Strict):
     @property
     def run_dir(self) -> Path:
         return Path(self.out) if self.out is not None else Path("runs") / self.name
+
+    @property
+    def start(self) -> Path:
+        """The model SFT starts from."""
+        if self.base_model == SHIPPED:
+            return base_dir()
+        if self.base_model == SCRATCH:
+            return self.run_dir / "pretrain" / "final"
+        return Path(self.base_model)
 
 
 def load_pipeline_config(path: Path | None, overrides: list[str] | None = None) -> PipelineConfig:
@@ -80,7 +97,15 @@ def load_pipeline_config(path: Path | None, overrides: list[str] | None = None) 
         if tuple(item.partition("=")[0].strip().split(".")) in wired:
             raise UserError(f"--set {item}: {item.partition('=')[0]} {why}")
     base = {section: bundled_config_data(stage) for section, stage in SECTIONS.items()}
-    return load_config(PipelineConfig, path, overrides, stage="pipeline", base=base)
+    cfg = load_config(PipelineConfig, path, overrides, stage="pipeline", base=base)
+    if cfg.base_model != SCRATCH:  # a pretrain section would be ignored: say so rather than drop it silently
+        unused = f"pretrain is set but base_model is {cfg.base_model!r}; pretraining runs only with base_model: scratch"
+        if path is not None and data.get("pretrain"):
+            raise UserError(f"{path}:{lines.get(('pretrain',), 1)}: {unused}")
+        for item in overrides or []:
+            if item.partition("=")[0].strip().split(".")[0] == "pretrain":
+                raise UserError(f"--set {item}: {unused}")
+    return cfg
 
 
 def _set(cfg: BaseModel, dotted: str, value) -> BaseModel:
@@ -91,8 +116,7 @@ def _set(cfg: BaseModel, dotted: str, value) -> BaseModel:
 
 def stage_configs(cfg: PipelineConfig) -> dict[str, BaseModel]:
     """Each stage's config with the paths between stages (the registry's wiring) pointing inside the run."""
-    run = cfg.run_dir
-    start = cfg.base_model if cfg.base_model is not None else run / "pretrain" / "final"
+    run, start = cfg.run_dir, cfg.start
     configs: dict[str, BaseModel] = {}
     for name, stage in REGISTRY.items():
         section = getattr(cfg, name) if name != "report" else cfg.eval  # the report's key is what it reads
@@ -108,8 +132,8 @@ def stage_keys(cfg: PipelineConfig, configs: dict[str, BaseModel]) -> dict[str, 
     keys: dict[str, str] = {}
     for stage in STAGES:
         text = json.dumps(configs[stage].model_dump(mode="json"), sort_keys=True).replace(run, "<run>")
-        if stage == "sft":
-            text += str(cfg.base_model)
+        if stage == "sft":  # which weights it starts from: a re-shipped base is another start
+            text += cfg.base_model + (read_card()["weights_sha256"] if cfg.base_model == SHIPPED else "")
         upstream = "".join(keys[s] for s in READS[stage] if s in keys)
         keys[stage] = hashlib.sha256((stage + text + upstream).encode()).hexdigest()[:16]
     return keys
@@ -126,6 +150,8 @@ def run(cfg: PipelineConfig, from_stage: str | None = None) -> dict:
     run_dir = cfg.run_dir
     if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "pipeline.json").is_file():
         raise UserError(f"--out {run_dir}: directory is not empty and holds no rxalign pipeline run")
+    if cfg.base_model == SHIPPED:  # the shipped base must have read the corpus these data settings make
+        check_corpus(corpus_fingerprint(testbed_corpus(cfg.data)), "data")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(_dump(cfg), encoding="utf-8")
     state_path = run_dir / "pipeline.json"
@@ -138,7 +164,7 @@ def run(cfg: PipelineConfig, from_stage: str | None = None) -> dict:
     keys = stage_keys(cfg, configs)
     forced = set(STAGES[STAGES.index(from_stage) :]) if from_stage else set()
     for stage in STAGES:
-        if stage == "pretrain" and cfg.base_model is not None:
+        if stage == "pretrain" and cfg.base_model != SCRATCH:
             state.pop(stage, None)
             continue
         entry = state.get(stage, {})
@@ -265,6 +291,10 @@ def gather_summary(run_dir: Path, state: dict) -> dict:
             name: {k: m[k]["mean"] for k in (*SCORECARD_METRICS, "hallucination_rate") if m.get(k)}
             for name, m in models.items()
         }
+        if seen := card.get("splits", {}).get("in_distribution"):  # training drugs asked in unseen phrasings
+            out["scorecard_in_distribution"] = {
+                name: {k: m[k]["mean"] for k in SCORECARD_METRICS if m.get(k)} for name, m in seen.items()
+            }
         if "ppo" in out and {"sft", "ppo"} <= set(
             models
         ):  # the gold score before and after, on held-out prompts

@@ -18,11 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rxalign.data import notes
 from rxalign.data.annotators import AnnotatorConfig, agreement, batch_agreements, majority, simulate_votes
+from rxalign.data.corpus import corpus_documents
+from rxalign.data.corpus import fingerprint as corpus_fingerprint
 from rxalign.data.kb import KnowledgeBase, load_kb
 from rxalign.data.qa import (
-    ALLERGY_KIND,
-    BAND_TEXT,
-    CHILD_PUGH_SEVERITY,
     CONFUSED,
     OFF_TOPIC,
     TEMPLATES,
@@ -31,10 +30,7 @@ from rxalign.data.qa import (
     answer,
     build_items,
     confusion,
-    sentence,
-    short,
     utility,
-    words,
 )
 from rxalign.io import write_jsonl
 
@@ -79,9 +75,20 @@ class GenerateConfig(BaseModel):
     annotators: AnnotatorConfig = Field(
         AnnotatorConfig(flip_rate=0.1, noise_sd=0.3, length_bias=0.1), description="simulated annotators"
     )
-    corpus_phrasings: int = Field(3, ge=1, description="phrasings of each fact in the pretraining corpus")
+    corpus_phrasings: int = Field(
+        12,
+        ge=1,
+        description="copies of every drug's monograph in the pretraining corpus, each with its sentence templates "
+        "drawn afresh and its sentences shuffled (knowledge augmentation; see rxalign.data.corpus)",
+    )
+    corpus_qa_copies: int = Field(
+        3,
+        ge=0,
+        description="copies of the question-and-answer sheets (training-side questions only, never a held-out "
+        "drug) mixed into the pretraining corpus (mixed training); 0 leaves them out",
+    )
     corpus_notes: int = Field(
-        0,
+        3000,
         ge=0,
         description="synthetic clinical notes, each followed by its factual summary, added to the pretraining "
         "corpus (notes of their own, apart from the SFT, DPO and evaluation notes), so that the model (and the "
@@ -111,77 +118,6 @@ class GenerateConfig(BaseModel):
         ):
             raise ValueError("sft_mix takes tiers expert, partial, vague, hedging with shares summing to 1")
         return self
-
-
-# ---- pretraining corpus -----------------------------------------------------------------------------------
-
-
-def corpus_documents(kb: KnowledgeBase, seed: int = 0, phrasings: int = 3) -> list[str]:
-    """Monograph-style text for every drug, interaction pair and allergy record, in several phrasings."""
-    rng = random.Random(seed)
-    docs: list[str] = []
-    for d in kb.drugs:
-        facts = [
-            f"{d.name} is a {words(d.drug_class)}. {d.mechanism.text}",
-            f"The usual adult dose of {d.name} is {d.dose.amount:g} {d.dose.unit} {words(d.dose.frequency)} ({d.dose.route}). {d.dose.text}",
-            f"Renal dosing of {d.name}{' (label bands by CrCl)' if d.renal.basis == 'crcl' else ''}: "
-            + (f"{d.renal.note} " if d.renal.note else "")
-            + " ".join(
-                f"{sentence(BAND_TEXT[k])}: {b.action}{f' ({b.percent_of_dose}% of the dose)' if b.percent_of_dose else ''}. {b.note}"
-                for k, b in d.renal.bands.items()
-            ),
-            f"Hepatic impairment and {d.name}: "
-            + " ".join(
-                f"Child-Pugh {cls} ({CHILD_PUGH_SEVERITY[cls]}): {action}."
-                for cls, action in d.hepatic.child_pugh.items()
-            )
-            + f" {d.hepatic.note}",
-            f"{d.name} in pregnancy: {d.pregnancy.text}",
-        ]
-        if d.contraindications:
-            facts.append(
-                f"{d.name} is contraindicated in: "
-                + "; ".join(c.condition for c in d.contraindications)
-                + "."
-            )
-        if (p := d.pediatric) is not None:
-            facts.append(
-                f"Paediatric dosing of {d.name}: {p.mg_per_kg_low:g}-{p.mg_per_kg_high:g} mg/kg per {p.per}. {p.note}"
-            )
-        facts += [f"{d.name} and {n.gene} {words(n.phenotype)}: {n.effect} {n.recommendation}" for n in d.pgx]
-        facts += [f"Evidence on {d.name} ({words(e.topic)}) is limited: {e.note}" for e in d.limited_evidence]
-        headers = [
-            f"Drug monograph: {d.name}.",
-            f"{d.name} ({words(d.drug_class)}).",
-            f"Pharmacist notes on {d.name}.",
-        ]
-        for k in range(phrasings):
-            order = facts[:]
-            rng.shuffle(order)
-            docs.append(headers[k % len(headers)] + " " + " ".join(order))
-    for ix in kb.interactions:
-        a, b = (kb.drug(i).name for i in ix.drugs)
-        body = f"{ix.mechanism} {ix.risk} Monitoring: {ix.monitoring}" + (
-            f" Alternative: {ix.alternative}" if ix.alternative else ""
-        )
-        forms = [
-            f"Interaction: {a} and {b}. Severity: {ix.severity}. {body}",
-            f"{a} with {b} is a {ix.severity} interaction. {body}",
-            f"Combining {b} and {a}: severity {ix.severity}. {short(ix.mechanism)}. {ix.risk}",
-        ]
-        docs += forms[:phrasings]
-    for r in kb.allergy:
-        kind = ALLERGY_KIND[r.mechanism_type]
-        docs.append(
-            f"Allergy: {kind} {words(r.allergy)} reaction and {words(r.drug_or_class)}: {words(r.recommendation)}. {r.note}"
-        )
-    rng.shuffle(docs)
-    return docs
-
-
-def note_documents(n: int, seed: int) -> list[str]:
-    """`n` pretraining documents: a synthetic clinical note, then its factual handover summary."""
-    return [f"Clinical note:\n{r['note']}\n\nSummary: {r['chosen']}" for r in notes.make_triplets(n, seed)]
 
 
 # ---- splits ------------------------------------------------------------------------------------------------
@@ -385,19 +321,58 @@ def check_leakage(eval_prompts: list[str], train_prompts: list[str], corpus: lis
 # ---- everything --------------------------------------------------------------------------------------------
 
 
+def testbed_splits(cfg: GenerateConfig, kb: KnowledgeBase) -> tuple[set[str], dict[str, list[Item]]]:
+    """(held-out drug ids, questions split by use): what the corpus and every dataset are built from."""
+    heldout = heldout_drugs(kb, cfg.heldout_drug_fraction, cfg.seed)
+    return heldout, split_items(
+        build_items(kb, random.Random(f"items-{cfg.seed}")), heldout, cfg.split, cfg.seed
+    )
+
+
+def training_side(splits: dict[str, list[Item]]) -> list[Item]:
+    """Questions whose answers training may see: SFT, preference and PPO (not validation, not evaluation)."""
+    return [i for k in ("sft", "preference", "ppo") for i in splits[k]]
+
+
+def testbed_corpus(
+    cfg: GenerateConfig, kb: KnowledgeBase | None = None, splits: dict[str, list[Item]] | None = None
+) -> list[str]:
+    """The pretraining corpus of `cfg` (see rxalign.data.corpus): what `corpus.jsonl` holds and the shipped
+    base model was trained on."""
+    kb = kb or load_kb()
+    if splits is None:
+        splits = testbed_splits(cfg, kb)[1]
+    return corpus_documents(
+        kb, cfg.seed, cfg.corpus_phrasings, training_side(splits), cfg.corpus_qa_copies, cfg.corpus_notes
+    )
+
+
+def qa_leaks(corpus: list[str], kb: KnowledgeBase, heldout: set[str]) -> list[str]:
+    """Questions in the corpus that name a held-out drug (drug names matched longest first, so "Amoxicillin"
+    inside "Amoxicillin–clavulanate" is not taken for the shorter name). Empty means no leak."""
+    names = sorted(((d.name.lower(), d.id) for d in kb.drugs), key=lambda x: -len(x[0]))
+    leaks = []
+    for doc in corpus:
+        for line in doc.split("\n"):
+            if not line.startswith("Question: "):
+                continue
+            text = line.lower()
+            for name, drug_id in names:
+                if name in text:
+                    if drug_id in heldout:
+                        leaks.append(f"the corpus asks about held-out drug {drug_id}: {line!r}")
+                    text = text.replace(name, " ")
+    return leaks
+
+
 def build_datasets(
     cfg: GenerateConfig, kb: KnowledgeBase | None = None
 ) -> tuple[dict[str, list[dict]], dict]:
     """Every dataset of the testbed in memory ({file name: rows}) and the manifest; raises on a leak."""
     kb = kb or load_kb()
     rng = random.Random(cfg.seed)
-    heldout = heldout_drugs(kb, cfg.heldout_drug_fraction, cfg.seed)
-    splits = split_items(build_items(kb, random.Random(f"items-{cfg.seed}")), heldout, cfg.split, cfg.seed)
-
-    corpus = corpus_documents(kb, cfg.seed, cfg.corpus_phrasings)
-    if cfg.corpus_notes:
-        corpus += note_documents(cfg.corpus_notes, cfg.seed + 15485863)
-        random.Random(f"corpus-{cfg.seed}").shuffle(corpus)
+    heldout, splits = testbed_splits(cfg, kb)
+    corpus = testbed_corpus(cfg, kb, splits)
     sft = sft_rows(splits["sft"], kb, cfg, rng)
     sft_val = sft_rows(splits["val"], kb, cfg.model_copy(update={"sft_mix": {"expert": 1.0}}), rng)
     prefs = preference_rows(splits["preference"], kb, cfg, rng)
@@ -413,6 +388,15 @@ def build_datasets(
     eval_items = sorted(splits["eval"], key=lambda i: i.id)
     random.Random(f"eval-{cfg.seed}").shuffle(eval_items)
     qa_eval = [_truth_row(i, _phrase(i, "eval", rng)) for i in eval_items[: cfg.eval_max_questions]]
+    # In-distribution evaluation: training-side questions (their answers are in training data) asked in the
+    # evaluation phrasings no training file uses; from a stream of its own, so every other dataset stays as it was.
+    seen_rng = random.Random(f"eval-trained-{cfg.seed}")
+    seen_items = sorted(training_side(splits), key=lambda i: i.id)
+    seen_rng.shuffle(seen_items)
+    qa_trained = [  # ids of their own: a showcase question may be about the same fact
+        {**_truth_row(i, _phrase(i, "eval", seen_rng)), "id": f"{i.id}@trained"}
+        for i in seen_items[: cfg.eval_max_questions]
+    ]
     showcase = showcase_rows(kb)
 
     summary_notes = notes.make_triplets(cfg.sft_summaries + cfg.sft_summaries // 10, cfg.seed + 7919)
@@ -428,8 +412,10 @@ def build_datasets(
     train_prompts = [
         r["prompt"] for rows in (sft, sft_val, prefs, pref_val, ppo, dpo_train, dpo_val) for r in rows
     ]
-    eval_texts = [r["prompt"] for r in (*qa_eval, *showcase, *dpo_eval)] + [r["note"] for r in dpo_eval]
-    leaks = check_leakage(eval_texts, train_prompts, corpus)
+    eval_texts = [r["prompt"] for r in (*qa_eval, *qa_trained, *showcase, *dpo_eval)] + [
+        r["note"] for r in dpo_eval
+    ]
+    leaks = check_leakage(eval_texts, train_prompts, corpus) + qa_leaks(corpus, kb, heldout)
     if leaks:
         raise RuntimeError(f"leakage check failed ({len(leaks)}): {leaks[0]}")
 
@@ -444,6 +430,7 @@ def build_datasets(
         "dpo/train_dpo.jsonl": dpo_train,
         "dpo/val_dpo.jsonl": dpo_val,
         "eval/qa.jsonl": qa_eval,
+        "eval/qa_trained.jsonl": qa_trained,
         "eval/showcase.jsonl": showcase,
         "eval/summaries.jsonl": dpo_eval,
     }
@@ -453,7 +440,11 @@ def build_datasets(
         "heldout_drugs": sorted(heldout),
         "counts": {name: len(rows) for name, rows in files.items()},
         "agreement": agreement_report,
-        "leakage": {"checked_eval_prompts": len(qa_eval) + len(showcase) + len(dpo_eval), "leaks": 0},
+        "corpus_fingerprint": corpus_fingerprint(corpus),
+        "leakage": {
+            "checked_eval_prompts": len(qa_eval) + len(qa_trained) + len(showcase) + len(dpo_eval),
+            "leaks": 0,
+        },
     }
     return files, manifest
 

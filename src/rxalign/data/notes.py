@@ -359,21 +359,27 @@ def _shift_date(iso: str, lo: int, hi: int, rng: random.Random) -> str:
     return (dt.date.fromisoformat(iso) + dt.timedelta(days=days)).isoformat()
 
 
+class NoPlausibleChange(ValueError):
+    """The patient offers no change of this kind that reads as plausible without the note."""
+
+
 def _swap_candidate(f: NoteFacts, pool: list[str], rng: random.Random) -> tuple[Medication, str]:
-    """A (medication, replacement drug) pair, among the most plausible: same unit and route, dose and
-    frequency among the replacement's options. Never a drug already listed or one the allergies exclude."""
+    """A (medication, replacement drug) pair whose regimen the replacement is also given in (same unit and
+    route, dose and frequency among its options), so the swapped summary reads as plausible without the note.
+    Never a drug already listed or one the allergies exclude."""
     taken = {m.drug for m in f.medications} | {d for a in f.allergies for d in ALLERGY_EXCLUDES.get(a, ())}
-    free = [d for d in pool if d not in taken] or [
-        d for d in pool if d not in {m.drug for m in f.medications}
+    pairs = [
+        (m, d)
+        for m in f.medications
+        for d in pool
+        if d not in taken
+        and MEDICATIONS[d][:2] == (m.unit, m.route)
+        and m.dose in MEDICATIONS[d][2]
+        and m.frequency in MEDICATIONS[d][3]
     ]
-
-    def score(m: Medication, d: str) -> int:
-        unit, route, doses, freqs = MEDICATIONS[d]
-        return 2 * ((unit, route) == (m.unit, m.route)) + (m.dose in doses) + (m.frequency in freqs)
-
-    pairs = [(m, d) for m in f.medications for d in free]
-    best = max(score(m, d) for m, d in pairs)
-    return rng.choice([(m, d) for m, d in pairs if score(m, d) == best])
+    if not pairs:
+        raise NoPlausibleChange("no drug shares a listed medication's regimen")
+    return rng.choice(pairs)
 
 
 def perturb(
@@ -381,6 +387,8 @@ def perturb(
 ) -> tuple[NoteFacts, str]:
     """A copy of `facts` with exactly one key detail wrong, and a one-line description of the change.
 
+    A swapped drug, a changed dose or frequency stays within what the table gives some drug (so the wrong summary
+    reads as plausible without the note); NoPlausibleChange when the patient offers no such change.
     `drugs` restricts the replacement drug of `drug_swap` (as in `make_triplets`).
     """
     w = facts.model_copy(deep=True)
@@ -388,18 +396,20 @@ def perturb(
         m, new = _swap_candidate(w, _pool(drugs), rng)
         old, m.drug = m.drug, new
         return w, f"drug: {old} -> {new}"
-    if kind in ("dose_change", "unit_change", "frequency_change"):
+    if kind == "unit_change":
         m = rng.choice(w.medications)
-        unit, route, doses, freqs = MEDICATIONS.get(m.drug, (m.unit, m.route, (m.dose,), (m.frequency,)))
+        old, m.unit = m.unit, UNIT_SWAP[m.unit]
+        return w, f"{m.drug} unit: {fmt_dose(m.dose)} {old} -> {fmt_dose(m.dose)} {m.unit}"
+    if kind in ("dose_change", "frequency_change"):  # another of the drug's own doses or frequencies
+        slot = 2 if kind == "dose_change" else 3
+        choices = [m for m in w.medications if len(MEDICATIONS.get(m.drug, (0, 0, (), ()))[slot]) > 1]
+        if not choices:
+            raise NoPlausibleChange(f"no listed medication is given at more than one {kind.split('_')[0]}")
+        m = rng.choice(choices)
         if kind == "dose_change":
-            options = [d for d in doses if d != m.dose] or [m.dose * k for k in (0.5, 2, 10)]
-            old, m.dose = m.dose, rng.choice(options)
+            old, m.dose = m.dose, rng.choice([d for d in MEDICATIONS[m.drug][2] if d != m.dose])
             return w, f"{m.drug} dose: {fmt_dose(old)} -> {fmt_dose(m.dose)} {m.unit}"
-        if kind == "unit_change":
-            old, m.unit = m.unit, UNIT_SWAP[m.unit]
-            return w, f"{m.drug} unit: {fmt_dose(m.dose)} {old} -> {fmt_dose(m.dose)} {m.unit}"
-        options = [q for q in freqs if q != m.frequency] or [q for q in FREQ_ABBREV if q != m.frequency]
-        old, m.frequency = m.frequency, rng.choice(options)
+        old, m.frequency = m.frequency, rng.choice([q for q in MEDICATIONS[m.drug][3] if q != m.frequency])
         return w, f"{m.drug} frequency: {old} -> {m.frequency}"
     if kind == "negation_flip":
         finding = rng.choice(w.negated_findings)
@@ -436,9 +446,14 @@ def make_triplets(n: int, seed: int, drugs: list[str] | None = None) -> list[dic
         kinds += block
     rows = []
     for i, kind in enumerate(kinds[:n]):
-        facts = sample_facts(rng, drugs)
-        note = make_note(facts, rng)
-        wrong, detail = perturb(facts, kind, rng, drugs)
+        while True:  # a patient that offers a plausible change of this kind (most do)
+            facts = sample_facts(rng, drugs)
+            note = make_note(facts, rng)
+            try:
+                wrong, detail = perturb(facts, kind, rng, drugs)
+                break
+            except NoPlausibleChange:
+                continue
         phrasing = rng.getrandbits(64)  # the same phrasing choices for chosen and rejected
         rows.append(
             {

@@ -1,5 +1,9 @@
-"""`rxalign eval`: generate answers on the held-out evaluation sets with each model, grade them, and write the
-scorecard (JSON and a Markdown table), one responses file per model, all under the output directory."""
+"""`rxalign eval`: generate answers on the evaluation sets with each model, grade them, and write the scorecard
+(JSON and a Markdown table), one responses file per model, all under the output directory.
+
+Each row belongs to a split: a set named `qa_trained.jsonl` (training drugs asked in phrasings no training file
+uses) is the in-distribution split; every other set (held-out drugs, showcase, summaries) the held-out split, the
+headline."""
 
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from rxalign.io import replaced_dir, write_json, write_jsonl, write_text
 from rxalign.models.generation import generate
 from rxalign.models.load import load_causal_lm, load_tokenizer
 
-BUNDLED_SETS = ("eval/qa.jsonl", "eval/showcase.jsonl", "eval/summaries.jsonl")
+BUNDLED_SETS = ("eval/qa.jsonl", "eval/qa_trained.jsonl", "eval/showcase.jsonl", "eval/summaries.jsonl")
+IN_DISTRIBUTION_SET = "qa_trained.jsonl"  # the file name of the in-distribution split's set
 
 
 class EvalConfig(Strict):
@@ -41,6 +46,11 @@ def bundled_eval_sets(seed: int = 0) -> dict[str, list[dict]]:
     return {name: files[name] for name in BUNDLED_SETS}
 
 
+def split_of(set_name: str) -> str:
+    """The split of an evaluation set: "in_distribution" where its file is named `qa_trained.jsonl`, else "heldout"."""
+    return "in_distribution" if Path(set_name).name == IN_DISTRIBUTION_SET else "heldout"
+
+
 def load_eval_sets(paths: list[Path]) -> dict[str, list[dict]]:
     sets = {}
     for path in paths:
@@ -56,9 +66,10 @@ def load_eval_sets(paths: list[Path]) -> dict[str, list[dict]]:
 
 
 def grade_rows(rows: list[dict], answers: list[str], kb: KnowledgeBase) -> list[dict]:
+    """Each row's answer graded; the row's `split` (see `split_of`) goes with it."""
     graded = []
     for row, answer in zip(rows, answers, strict=True):
-        out = {"id": row["id"], "prompt": row["prompt"], "answer": answer}
+        out = {"id": row["id"], "split": row["split"], "prompt": row["prompt"], "answer": answer}
         if "truth" in row:
             g = grade(row["truth"], answer, kb)
             out |= {
@@ -108,7 +119,11 @@ def evaluate(
     for label, path in specs:
         load_tokenizer(path, field=f"--model {label}")  # fail fast on a bad directory, before any work
     sets = load_eval_sets(eval_sets) if eval_sets else bundled_eval_sets()
-    rows = [r for name, rs in sets.items() for r in (rs[: cfg.max_items] if cfg.max_items else rs)]
+    rows = [
+        r | {"split": split_of(name)}
+        for name, rs in sets.items()
+        for r in (rs[: cfg.max_items] if cfg.max_items else rs)
+    ]
     ready = {
         label: _read_answers(Path(path), rows) for label, path in (_split(a) for a in answer_files or [])
     }

@@ -1,5 +1,9 @@
 """The safety scorecard: per-model means of the five metrics, the 0-10 score and the hallucination rate, with
-percentile-bootstrap 95% confidence intervals, and paired deltas between models on the same items."""
+percentile-bootstrap 95% confidence intervals, and paired deltas between models on the same items.
+
+The headline (`models`, `deltas`) is the held-out split: questions on held-out drugs, the seed guide's showcase
+queries and the note summaries. `splits` adds the in-distribution split beside it: training drugs asked in
+phrasings no training file uses."""
 
 from __future__ import annotations
 
@@ -11,6 +15,19 @@ from rxalign.eval.grader import METRICS
 
 # A summary that states nothing cannot hallucinate: the omission rate sits beside the hallucination rate.
 ROWS = (*METRICS, "score", "hallucination_rate", "omission_rate")
+QA_ROWS = (*METRICS, "score")
+
+# Each split's heading and what it holds, in one line.
+SPLITS = {
+    "heldout": (
+        "Held-out drugs (transfer, the headline)",
+        "Questions on drugs held out of training, the seed guide's showcase queries and the note summaries.",
+    ),
+    "in_distribution": (
+        "Training drugs in unseen phrasings (in-distribution)",
+        "Questions on drugs whose answers training saw, asked in phrasings no training file uses.",
+    ),
+}
 
 
 def bootstrap_ci(
@@ -54,55 +71,92 @@ def _stat(values: np.ndarray, n_boot: int, seed: int) -> dict:
     return {"mean": float(np.nanmean(values)), "ci": [lo, hi], "n": n}
 
 
-def scorecard(results: dict[str, list[dict]], n_boot: int = 1000, seed: int = 0) -> dict:
-    """`results`: model name -> graded rows (QA rows carry `metrics` and `score`; summary rows `hallucinated`).
+def model_stats(rows: list[dict], keys: tuple[str, ...], n_boot: int, seed: int) -> dict:
+    """One model's metrics over `rows`: each of `keys` with its CI, the mean score per task and, where there are
+    summaries, hallucinated facts per 100 stated."""
+    stats: dict = {key: _stat(_column(rows, key), n_boot, seed) for key in keys}
+    by_task: dict[str, list[float]] = {}
+    for r in rows:
+        if "score" in r:
+            by_task.setdefault(r["task"], []).append(r["score"])
+    stats["score_by_task"] = {t: float(np.mean(v)) for t, v in sorted(by_task.items())}
+    halluc = [r for r in rows if "hallucinated" in r]
+    if halluc:
+        stated = sum(r["stated_facts"] for r in halluc)
+        stats["hallucinations_per_100_facts"] = (
+            100 * sum(r["hallucinated_facts"] for r in halluc) / stated if stated else None
+        )
+    return stats
 
-    Deltas compare each model with the first, item by item (paired bootstrap over the shared items)."""
+
+def scorecard(results: dict[str, list[dict]], n_boot: int = 1000, seed: int = 0) -> dict:
+    """`results`: model name -> graded rows (QA rows carry `metrics` and `score`; summary rows `hallucinated`),
+    each in its `split` ("heldout" where the row has none).
+
+    `models` and `deltas` are over the held-out rows; `splits` holds both splits' per-model metrics (the
+    in-distribution split only where it has rows, and only its QA rows). Deltas compare each model with the
+    first, item by item (paired bootstrap over the shared items)."""
+    heldout = {
+        name: [r for r in rows if r.get("split", "heldout") == "heldout"] for name, rows in results.items()
+    }
+    trained = {
+        name: [r for r in rows if r.get("split") == "in_distribution" and "score" in r]
+        for name, rows in results.items()
+    }
+    models = {name: model_stats(rows, ROWS, n_boot, seed) for name, rows in heldout.items()}
+    card: dict = {"models": models, "deltas": _deltas(heldout, n_boot, seed), "n_boot": n_boot}
+    card["splits"] = {"heldout": models}
+    if any(trained.values()):
+        card["splits"]["in_distribution"] = {
+            name: model_stats(rows, QA_ROWS, n_boot, seed) for name, rows in trained.items()
+        }
+    return card
+
+
+def _deltas(results: dict[str, list[dict]], n_boot: int, seed: int) -> dict:
+    """Each model's paired difference from the first model on the items both answered."""
     names = list(results)
-    card: dict = {"models": {}, "deltas": {}, "n_boot": n_boot}
-    for name in names:
-        rows = results[name]
-        card["models"][name] = {row: _stat(_column(rows, row), n_boot, seed) for row in ROWS}
-        by_task: dict[str, list[float]] = {}
-        for r in rows:
-            if "score" in r:
-                by_task.setdefault(r["task"], []).append(r["score"])
-        card["models"][name]["score_by_task"] = {t: float(np.mean(v)) for t, v in sorted(by_task.items())}
-        halluc = [r for r in rows if "hallucinated" in r]
-        if halluc:
-            stated = sum(r["stated_facts"] for r in halluc)
-            card["models"][name]["hallucinations_per_100_facts"] = (
-                100 * sum(r["hallucinated_facts"] for r in halluc) / stated if stated else None
-            )
+    deltas: dict = {}
     base = names[0]
     for name in names[1:]:
         ids = {r["id"] for r in results[base]} & {r["id"] for r in results[name]}
         a = [r for r in results[base] if r["id"] in ids]
         b = [r for r in results[name] if r["id"] in ids]
-        card["deltas"][name] = {"vs": base}
+        deltas[name] = {"vs": base}
         for row in ROWS:
             diff = _column(b, row) - _column(a, row)
             stat = _stat(diff, n_boot, seed)
-            card["deltas"][name][row] = {"delta": stat["mean"], "ci": stat["ci"], "n": stat["n"]}
-    return card
+            deltas[name][row] = {"delta": stat["mean"], "ci": stat["ci"], "n": stat["n"]}
+    return deltas
 
 
 def table(card: dict) -> str:
-    """A Markdown table: each metric per model with its 95% CI, and each model's delta against the first."""
-    names = list(card["models"])
-    header = ["metric", *names, *[f"Δ {n} vs {card['deltas'][n]['vs']}" for n in names[1:]]]
+    """Markdown: the held-out split's table (each metric per model with its 95% CI, and each model's delta against
+    the first), then, where the card has one, the in-distribution split's table under its own heading."""
+    parts = [(SPLITS["heldout"], _table(card["models"], card["deltas"], ROWS))]
+    trained = card.get("splits", {}).get("in_distribution")
+    if trained:
+        parts.append((SPLITS["in_distribution"], _table(trained, {}, QA_ROWS)))
+    return "\n\n".join(f"## {heading}\n\n{note}\n\n{md}" for (heading, note), md in parts)
+
+
+def _table(models: dict, deltas: dict, rows: tuple[str, ...]) -> str:
+    """Each of `rows` per model with its 95% CI, and the delta of each model in `deltas` against its baseline."""
+    names = list(models)
+    compared = [n for n in names if n in deltas]
+    header = ["metric", *names, *[f"Δ {n} vs {deltas[n]['vs']}" for n in compared]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in ROWS:
+    for row in rows:
         cells = [row]
         for n in names:
-            s = card["models"][n][row]
+            s = models[n][row]
             cells.append(
                 "n/a"
                 if s["mean"] is None
                 else f"{_fmt(row, s['mean'])} [{_fmt(row, s['ci'][0])}, {_fmt(row, s['ci'][1])}]"
             )
-        for n in names[1:]:
-            d = card["deltas"][n][row]
+        for n in compared:
+            d = deltas[n][row]
             cells.append(
                 "n/a"
                 if d["delta"] is None

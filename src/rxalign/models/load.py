@@ -23,6 +23,7 @@ from rxalign.errors import UserError
 # Llama-architecture presets; parameter counts are for a 2k-8k vocabulary (embeddings untied).
 PRESETS: dict[str, dict[str, int]] = {
     "tiny": dict(hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=384),
+    "mini": dict(hidden_size=192, num_hidden_layers=6, num_attention_heads=6, intermediate_size=512),
     "small": dict(hidden_size=256, num_hidden_layers=8, num_attention_heads=8, intermediate_size=704),
     "base": dict(hidden_size=512, num_hidden_layers=12, num_attention_heads=8, intermediate_size=1408),
 }

@@ -26,6 +26,9 @@ SCORECARD_ROWS = (
     ("score", "Score (0-10)", "score\n(0-10)", False, True),
 )
 
+# The metrics the report shows for both evaluation splits side by side, in this order.
+SPLIT_ROWS = ("score", "medical_accuracy", "safety", "specificity", "dose_accuracy")
+
 AUDIT_FLAGS = {
     "rm_up_gold_down": "the reward-model score rises while the gold (grader) score falls over the audit window",
     "length_exploit": "within a batch, the reward-model score correlates with answer length (Pearson r ≥ 0.5)",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from rxalign.errors import UserError
+from rxalign.eval.scorecard import SPLITS
 from rxalign.report import plots
 from rxalign.report.common import (
     AUDIT_FLAGS,
     SCORECARD_ROWS,
+    SPLIT_ROWS,
     fmt,
     last_with,
     member_metrics,
@@ -325,7 +327,38 @@ def eval_section(path: Path, run_dir: Path) -> dict:
         )
         + (f", at most {config['max_new_tokens']} new tokens" if "max_new_tokens" in config else ""),
         "n_boot": card.get("n_boot"),
+        "splits": split_table(card, models),
         "examples": showcase(path, models, showcase_ids(run_dir)),
+    }
+
+
+def split_table(card: dict, models: list[str]) -> dict | None:
+    """Each model's held-out and in-distribution means side by side, metric by metric; None where the card has
+    no in-distribution split (runs evaluated before it, or on other sets)."""
+    splits = card.get("splits") or {}
+    if not splits.get("in_distribution"):
+        return None
+    meta = {key: (label, is_rate) for key, label, _, is_rate, _ in SCORECARD_ROWS}
+    parts = [splits.get(name) or {} for name in SPLITS]
+    rows = []
+    for m in models:
+        cells = []
+        for key in SPLIT_ROWS:
+            for part in parts:
+                s = (part.get(m) or {}).get(key) or {}
+                cells.append(_ci_cell(s.get("mean"), None, meta[key][1]))
+        rows.append({"label": m, "cells": cells})
+    return {
+        "heads": [meta[key][0] for key in SPLIT_ROWS],
+        "splits": [
+            {
+                "heading": heading,
+                "note": note,
+                "n": next((part[m]["score"].get("n") for m in models if "score" in part.get(m, {})), None),
+            }
+            for (heading, note), part in zip(SPLITS.values(), parts, strict=True)
+        ],
+        "rows": rows,
     }
 
 
@@ -353,7 +386,8 @@ def showcase(path: Path, models: list[str], ids: list[str]) -> dict:
     for m in models:
         f = path / "responses" / f"{m.replace('/', '_')}.jsonl"
         if f.is_file():
-            by_model[m] = {r.get("id"): r for r in read_jsonl(f)}
+            # an in-distribution question may share a showcase query's id, in its own phrasing
+            by_model[m] = {r.get("id"): r for r in read_jsonl(f) if r.get("split") != "in_distribution"}
         else:
             missing.append(m)
     queries = []

@@ -11,11 +11,11 @@ from accelerate.utils import set_seed
 from rxalign import ui
 from rxalign.config import PretrainConfig, fingerprint
 from rxalign.data.collate import pack, split_documents
+from rxalign.data.corpus import fingerprint as corpus_fingerprint
 from rxalign.data.formats import read_corpus
-from rxalign.data.generate import corpus_documents
-from rxalign.data.kb import load_kb
+from rxalign.data.generate import GenerateConfig, testbed_corpus
 from rxalign.errors import UserError
-from rxalign.losses import lm_loss_sum
+from rxalign.losses import IGNORE_INDEX, lm_loss_sum
 from rxalign.models.load import build_model, check_model_dir, count_parameters, load_causal_lm, load_tokenizer
 from rxalign.models.tokenizer import train_tokenizer
 from rxalign.rundir import save_hf_dir
@@ -24,8 +24,8 @@ from rxalign.train.loop import train
 
 
 def bundled_corpus() -> list[str]:
-    """The monograph corpus generated from the bundled knowledge base (as `rxalign data generate` writes it)."""
-    return corpus_documents(load_kb(), seed=0)
+    """The testbed corpus of the default data settings (as `rxalign data generate` writes it to corpus.jsonl)."""
+    return testbed_corpus(GenerateConfig())
 
 
 def tokenizer_for(cfg: PretrainConfig, run_dir, train_docs: list[str]):
@@ -42,28 +42,33 @@ def tokenizer_for(cfg: PretrainConfig, run_dir, train_docs: list[str]):
     return tokenizer
 
 
-def blocks(cfg: PretrainConfig, tokenizer, texts: list[str], split: str) -> torch.Tensor:
-    """Documents tokenised and packed into (N, block_size) blocks, each document between BOS and EOS."""
+def blocks(cfg: PretrainConfig, tokenizer, texts: list[str], split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input_ids, labels): documents tokenised and packed whole into (N, block_size) blocks, each document
+    between BOS and EOS, labels IGNORE_INDEX on the padding."""
     bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
     try:
-        return pack(ids, cfg.data.block_size, bos, tokenizer.eos_token_id)
+        return pack(ids, cfg.data.block_size, bos, tokenizer.eos_token_id, pad)
     except UserError as e:
         raise UserError(f"{split} split: {e}") from None
 
 
 def loss_fn(model, batch):
-    logits = model(input_ids=batch["input_ids"]).logits  # (B, T, V)
-    return lm_loss_sum(logits, batch["input_ids"])[0], {}
+    logits = model(input_ids=batch["input_ids"]).logits  # (B, T, V); padding sits after the text (causal)
+    return lm_loss_sum(logits, batch["labels"])[0], {}
 
 
-def make_eval(cfg: PretrainConfig, val_blocks: torch.Tensor, device):
+def make_eval(cfg: PretrainConfig, val_blocks: tuple[torch.Tensor, torch.Tensor], device):
     def eval_fn(model, step: int) -> dict:
         # Every process scores the whole (small) validation split, so no cross-process gather is needed.
         total, count = 0.0, 0
-        for start in range(0, len(val_blocks), cfg.train.batch_size):
-            input_ids = val_blocks[start : start + cfg.train.batch_size].to(device)
-            loss_sum, n = lm_loss_sum(model(input_ids=input_ids).logits, input_ids)
+        input_ids, labels = val_blocks
+        for start in range(0, len(input_ids), cfg.train.batch_size):
+            rows = slice(start, start + cfg.train.batch_size)
+            loss_sum, n = lm_loss_sum(
+                model(input_ids=input_ids[rows].to(device)).logits, labels[rows].to(device)
+            )
             total, count = total + loss_sum.item(), count + n.item()
         val_loss = total / count
         return {"val_loss": val_loss, "val_ppl": math.exp(min(val_loss, 50.0))}
@@ -95,7 +100,7 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
     ln_vocab, n_params, device = math.log(len(tokenizer)), count_parameters(model), accelerator.device
     ui.info(
         f"pretrain: {n_params / 1e6:.2f}M parameters · vocab {len(tokenizer)} (uniform baseline ln V = {ln_vocab:.3f}) · "
-        f"{len(train_blocks)}×{cfg.data.block_size} train / {len(val_blocks)} val blocks · {precision} on {device}"
+        f"{len(train_blocks[0])}×{cfg.data.block_size} train / {len(val_blocks[0])} val blocks · {precision} on {device}"
     )
     if accelerator.is_main_process:
         run_dir.start(cfg)
@@ -104,11 +109,12 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
     accelerator.wait_for_everyone()
 
     def make_batch(indices: list[int]) -> dict:
-        input_ids = train_blocks[indices].to(device)  # (B, T)
+        input_ids, labels = train_blocks[0][indices].to(device), train_blocks[1][indices].to(device)  # (B, T)
         return {
             "input_ids": input_ids,
-            "n_items": input_ids.numel() - len(indices),
-            "n_tokens": input_ids.numel(),
+            "labels": labels,
+            "n_items": int((labels[:, 1:] != IGNORE_INDEX).sum()),  # next-token targets in the loss
+            "n_tokens": int((labels != IGNORE_INDEX).sum()),
         }
 
     result = train(
@@ -117,7 +123,7 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
         model=model,
         loss_fn=loss_fn,
         make_batch=make_batch,
-        n_examples=len(train_blocks),
+        n_examples=len(train_blocks[0]),
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=run_dir.path,
@@ -142,6 +148,7 @@ def run(cfg: PretrainConfig, resume: bool = False) -> dict:
         "device": str(device),
         "world_size": accelerator.num_processes,
         "config_fingerprint": fingerprint(cfg),
+        "corpus_fingerprint": corpus_fingerprint(docs),  # of every document, validation ones included
     }
     if accelerator.is_main_process:
         run_dir.finish(accelerator.unwrap_model(model), tokenizer, summary)
