@@ -80,7 +80,7 @@ def main() -> int:
         return 2
     docs = testbed_corpus(GenerateConfig())
     corpus_fp = fingerprint(docs)
-    if summary.get("corpus_fingerprint", corpus_fp) != corpus_fp:
+    if summary.get("corpus_fingerprint") != corpus_fp:
         print("ship_base: the generator no longer makes the corpus this run trained on", file=sys.stderr)
         return 2
     size = (final / "model.safetensors").stat().st_size

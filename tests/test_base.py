@@ -46,7 +46,7 @@ def test_card_records_how_it_was_made(card):
 def test_pipeline_starts_sft_from_the_shipped_base_by_default():
     cfg = load_pipeline_config(None)
     assert cfg.base_model == "shipped"
-    assert stage_configs(cfg)["sft"].model.path == base_dir()
+    assert stage_configs(cfg)["sft"].model_path == base_dir()
 
 
 def test_pipeline_refuses_data_settings_that_change_the_corpus(monkeypatch, capsys, tmp_path):

@@ -34,6 +34,7 @@ from rxalign.errors import UserError
 from rxalign.eval.run import BUNDLED_SETS, EvalConfig
 from rxalign.io import write_json
 from rxalign.models.base import base_dir, check_corpus, read_card
+from rxalign.models.load import check_model_dir
 from rxalign.stages.dpo import DPOConfig
 from rxalign.stages.registry import STAGES as REGISTRY
 
@@ -152,6 +153,12 @@ def run(cfg: PipelineConfig, from_stage: str | None = None) -> dict:
         raise UserError(f"--out {run_dir}: directory is not empty and holds no rxalign pipeline run")
     if cfg.base_model == SHIPPED:  # the shipped base must have read the corpus these data settings make
         check_corpus(corpus_fingerprint(testbed_corpus(cfg.data)), "data")
+    elif cfg.base_model != SCRATCH:
+        check_model_dir(cfg.start, "base_model")
+    if from_stage == "pretrain" and cfg.base_model != SCRATCH:
+        raise UserError(
+            f"--from pretrain: base_model is {cfg.base_model!r}; pretraining runs only with base_model: scratch"
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(_dump(cfg), encoding="utf-8")
     state_path = run_dir / "pipeline.json"
@@ -166,6 +173,9 @@ def run(cfg: PipelineConfig, from_stage: str | None = None) -> dict:
     for stage in STAGES:
         if stage == "pretrain" and cfg.base_model != SCRATCH:
             state.pop(stage, None)
+            _remove(
+                stage_dir(run_dir, stage)
+            )  # an earlier scratch run's model: not what this run starts from
             continue
         entry = state.get(stage, {})
         path = stage_dir(run_dir, stage)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from rxalign import ui
+from rxalign.errors import UserError
 
 
 def probe(
@@ -58,6 +59,8 @@ def probe(
     from rxalign.io import write_json, write_text
 
     ui.set_quiet(quiet)
+    if out is not None and (out.is_dir() or out.suffix == ".md"):
+        raise UserError(f"--out {out}: give a file name for the JSON (the tables go beside it as .md)")
     result = run_probe(model, GenerateConfig(seed=data_seed), notes, batch_size)
     text = table(result)
     if out is not None:

@@ -446,7 +446,7 @@ def make_triplets(n: int, seed: int, drugs: list[str] | None = None) -> list[dic
         kinds += block
     rows = []
     for i, kind in enumerate(kinds[:n]):
-        while True:  # a patient that offers a plausible change of this kind (most do)
+        for _ in range(1000):  # a patient that offers a plausible change of this kind (most do)
             facts = sample_facts(rng, drugs)
             note = make_note(facts, rng)
             try:
@@ -454,6 +454,8 @@ def make_triplets(n: int, seed: int, drugs: list[str] | None = None) -> list[dic
                 break
             except NoPlausibleChange:
                 continue
+        else:
+            raise ValueError(f"drugs {drugs} offer no plausible {kind} (1,000 patients tried)")
         phrasing = rng.getrandbits(64)  # the same phrasing choices for chosen and rejected
         rows.append(
             {
