@@ -46,6 +46,7 @@ def test_card_records_how_it_was_made(card):
 def test_pipeline_starts_sft_from_the_shipped_base_by_default():
     cfg = load_pipeline_config(None)
     assert cfg.base_model == "shipped"
+    assert fingerprint(corpus_of(cfg.data)) == read_card()["corpus_fingerprint"]  # the bundled data settings
     assert stage_configs(cfg)["sft"].model_path == base_dir()
 
 
