@@ -19,7 +19,7 @@ LAYERS = [
     ("rxalign.stages",),
     ("rxalign.report",),
     ("rxalign.active", "rxalign.pipeline"),
-    ("rxalign.cli", "rxalign.dpo_cli", "rxalign.active_cli"),
+    ("rxalign.cli", "rxalign.dpo_cli", "rxalign.active_cli", "rxalign.probe_cli"),
 ]
 SRC = Path(rxalign.__file__).parent
 
