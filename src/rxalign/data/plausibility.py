@@ -39,12 +39,17 @@ def _bag(texts: list[str]) -> torch.Tensor:
     return torch.sparse_coo_tensor(index, values, (len(texts), DIM), check_invariants=True).coalesce()
 
 
+def _diff(rows: list[dict]) -> torch.Tensor:
+    """(N, DIM) sparse φ(chosen) − φ(rejected)."""
+    return (_bag([r["chosen"] for r in rows]) - _bag([r["rejected"] for r in rows])).coalesce()
+
+
 def train_judge(
     rows: list[dict], epochs: int = 100, lr: float = 0.05, l2: float = 1e-3, seed: int = 0
 ) -> torch.Tensor:
     """Weights w (DIM,) of the pairwise logistic judge fitted on `rows` ({chosen, rejected}), full batch."""
     torch.manual_seed(seed)
-    diff = (_bag([r["chosen"] for r in rows]) - _bag([r["rejected"] for r in rows])).coalesce()
+    diff = _diff(rows)
     w = torch.zeros(DIM, requires_grad=True)
     opt = torch.optim.Adam([w], lr=lr)
     for _ in range(epochs):
@@ -58,9 +63,7 @@ def train_judge(
 
 def judge_accuracy(w: torch.Tensor, rows: list[dict]) -> dict[str, dict]:
     """{perturbation kind: {accuracy, n}}: how often the judge prefers the chosen summary (ties count half)."""
-    margin = torch.sparse.mm(
-        (_bag([r["chosen"] for r in rows]) - _bag([r["rejected"] for r in rows])).coalesce(), w[:, None]
-    ).squeeze(1)
+    margin = torch.sparse.mm(_diff(rows), w[:, None]).squeeze(1)
     by_kind: dict[str, list[float]] = defaultdict(list)
     for r, m in zip(rows, margin.tolist(), strict=True):
         by_kind[r["perturbation"]].append(1.0 if m > 0 else 0.5 if m == 0 else 0.0)

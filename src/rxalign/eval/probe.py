@@ -25,6 +25,7 @@ import torch
 
 from rxalign import ui
 from rxalign.data import notes
+from rxalign.data.collate import pad_right
 from rxalign.data.corpus import FACT_LABELS, PROBE_KINDS, fact_value, note_document, probe_question
 from rxalign.data.generate import GenerateConfig, testbed_splits, training_side
 from rxalign.data.kb import KnowledgeBase, load_kb
@@ -53,25 +54,29 @@ def continuation_logps(
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     scorer = SequenceLogps(model.eval())
     device = next(model.parameters()).device
+    encode = _memo(lambda text: tokenizer(text, add_special_tokens=False)["input_ids"])  # prompts repeat
     out: list[float] = []
     with ui.progress(description, total=len(pairs)) as bar:
         for start in range(0, len(pairs), batch_size):
-            out += _score_batch(scorer, tokenizer, pairs[start : start + batch_size], bos, pad, device)
-            bar.update(advance=len(pairs[start : start + batch_size]))
+            batch = pairs[start : start + batch_size]
+            out += _score_batch(scorer, encode, batch, bos, pad, device)
+            bar.update(advance=len(batch))
     return out
 
 
-def _score_batch(scorer, tokenizer, pairs, bos: int, pad: int, device) -> list[float]:
+def _memo(fn):
+    cache: dict = {}
+    return lambda x: cache[x] if x in cache else cache.setdefault(x, fn(x))
+
+
+def _score_batch(scorer, encode, pairs, bos: int, pad: int, device) -> list[float]:
     ids, labels = [], []
     for prompt, continuation in pairs:
-        p = [bos, *tokenizer(prompt, add_special_tokens=False)["input_ids"]]
-        c = tokenizer(continuation, add_special_tokens=False)["input_ids"]
+        p, c = [bos, *encode(prompt)], encode(continuation)
         ids.append(p + c)
         labels.append([IGNORE_INDEX] * len(p) + c)
-    width = max(map(len, ids))
-    input_ids = torch.tensor([s + [pad] * (width - len(s)) for s in ids], device=device)
-    label_ids = torch.tensor([s + [IGNORE_INDEX] * (width - len(s)) for s in labels], device=device)
-    mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in ids], device=device)
+    input_ids, label_ids = pad_right(ids, pad).to(device), pad_right(labels, IGNORE_INDEX).to(device)
+    mask = pad_right([[1] * len(s) for s in ids], 0).to(device)
     logps, _ = scorer(input_ids, mask, label_ids)
     return logps.float().tolist()
 
